@@ -64,4 +64,26 @@ series_patches()
 	sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$LGUEST_REPO/series"
 }
 
+# Find the URI of the plain Debian archive (the entry serving the
+# release's own suite, not -security) in deb822 or one-line sources.
+debian_archive_uri()
+{
+	local codename uri
+	codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
+	[ -n "$codename" ] || return 1
+	uri=$(awk -v c="$codename" '
+		/^URIs:/ { u = $2 }
+		/^Suites:/ { for (i = 2; i <= NF; i++) if ($i == c) found = u }
+		/^$/ { u = "" }
+		END { if (found) print found }' \
+		/etc/apt/sources.list.d/*.sources 2>/dev/null | head -n1)
+	if [ -z "$uri" ]; then
+		uri=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list \
+			2>/dev/null | awk -v c="$codename" \
+			'$1 == "deb" && $3 == c { print $2; exit }' |
+			sed 's/\[.*\]//')
+	fi
+	[ -n "$uri" ] && echo "$uri"
+}
+
 mkdir -p "$LGUEST_CACHE"
