@@ -1,0 +1,190 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Hypercalls: what a guest asks of its host.
+ *
+ * A synchronous call arrives as the trap LGUEST_HCALL_VECTOR with its
+ * number and arguments in the guest's registers.  Calls that need no
+ * answer may instead wait in the ring in lguest_data; we run those first,
+ * before any synchronous call and whenever the guest comes back to us,
+ * so their order is kept.
+ */
+#include <linux/kernel.h>
+#include <linux/timekeeping.h>
+#include <asm/tsc.h>
+#include <asm/trapnr.h>
+#include "lg.h"
+
+#define LG_CONSOLE_MAX	4096
+
+static void guest_exit(struct lguest *lg, u32 reason, u32 arg0, u32 arg1)
+{
+	memset(&lg->exit, 0, sizeof(lg->exit));
+	lg->exit.reason = reason;
+	lg->exit.arg[0] = arg0;
+	lg->exit.arg[1] = arg1;
+	lg->exit_ready = true;
+}
+
+static void do_shutdown(struct lguest *lg, u32 how, u32 msg_gpa)
+{
+	char *msg = lg->exit.message;
+	u32 len = LGUEST_MESSAGE_LEN - 1;
+
+	if (how != LGUEST_SHUTDOWN_POWEROFF && how != LGUEST_SHUTDOWN_RESTART) {
+		kill_guest(lg, "unknown shutdown request %u", how);
+		return;
+	}
+	guest_exit(lg, LGUEST_EXIT_SHUTDOWN, how, 0);
+	/* The reason may end near the end of memory: read what there is. */
+	if (msg_gpa < (u64)lg->mem_pages << PAGE_SHIFT)
+		len = min_t(u64, len, ((u64)lg->mem_pages << PAGE_SHIFT) - msg_gpa);
+	lgread(lg, msg, msg_gpa, len);
+	msg[len] = '\0';
+}
+
+/* LHCALL_INIT: the guest tells us where lguest_data is; we fill our part. */
+static void do_init(struct lguest *lg, u32 gpa)
+{
+	struct timespec64 now;
+
+	if (lg->data_gpa) {
+		kill_guest(lg, "LHCALL_INIT made twice");
+		return;
+	}
+	if ((gpa & 3) || !lguest_address_ok(lg, gpa, sizeof(struct lguest_data))) {
+		kill_guest(lg, "lguest_data at %#x is not in its memory", gpa);
+		return;
+	}
+	lg->data_gpa = gpa;
+	lg->hcall_next = 0;
+	ktime_get_real_ts64(&now);
+	lgwrite_u32(lg, LG_DATA(lg, reserve_top), -(u32)switcher_addr);
+	lgwrite_u32(lg, LG_DATA(lg, tsc_khz),
+		    boot_cpu_has(X86_FEATURE_CONSTANT_TSC) ? tsc_khz : 0);
+	lgwrite(lg, LG_DATA(lg, boot_sec), &now.tv_sec, sizeof(s64));
+	lgwrite_u32(lg, LG_DATA(lg, boot_nsec), now.tv_nsec);
+	lgwrite_u32(lg, LG_DATA(lg, mem_pages), lg->mem_pages);
+	lgwrite_u32(lg, LG_DATA(lg, paging_levels), IS_ENABLED(CONFIG_X86_PAE) ? 3 : 2);
+}
+
+static void do_hcall(struct lguest *lg, const struct lguest_hcall_args *a, u32 *ret)
+{
+	*ret = 0;
+	if (!lg->data_gpa && a->nr != LHCALL_INIT && a->nr != LHCALL_CONSOLE_WRITE &&
+	    a->nr != LHCALL_SHUTDOWN) {
+		kill_guest(lg, "hypercall %u before LHCALL_INIT", a->nr);
+		return;
+	}
+	switch (a->nr) {
+	case LHCALL_INIT:
+		do_init(lg, a->arg1);
+		break;
+	case LHCALL_FLUSH_ASYNC:
+		break;
+	case LHCALL_SHUTDOWN:
+		do_shutdown(lg, a->arg1, a->arg2);
+		break;
+	case LHCALL_CONSOLE_WRITE:
+		if (a->arg2 > LG_CONSOLE_MAX || !lguest_address_ok(lg, a->arg1, a->arg2))
+			kill_guest(lg, "console write of %u bytes at %#x", a->arg2, a->arg1);
+		else
+			guest_exit(lg, LGUEST_EXIT_CONSOLE, a->arg1, a->arg2);
+		break;
+	case LHCALL_LOAD_IDT_ENTRY:
+		lguest_load_idt_entry(lg, a->arg1, a->arg2, a->arg3);
+		break;
+	case LHCALL_LOAD_GDT_ENTRY:
+		lguest_load_gdt_entry(lg, a->arg1, a->arg2, a->arg3);
+		break;
+	case LHCALL_LOAD_TLS:
+		lguest_load_tls(lg, a->arg1);
+		break;
+	case LHCALL_SET_STACK:
+		if (!lguest_selector_ok(lg, a->arg1, 1, false) || !(a->arg1 & ~3)) {
+			kill_guest(lg, "bad kernel stack segment %#x", a->arg1);
+			break;
+		}
+		lg->stack_ss = a->arg1;
+		lg->stack_esp = a->arg2;
+		lg->tables_changed = true;
+		break;
+	case LHCALL_NEW_PGTABLE:
+		lguest_new_pagetable(lg, a->arg1);
+		break;
+	case LHCALL_FLUSH_TLB:
+		lguest_flush_pagetables(lg, a->arg1);
+		break;
+	case LHCALL_SET_PTE:
+		lguest_set_pte(lg, a->arg1, a->arg2, a->arg3 | (u64)a->arg4 << 32);
+		break;
+	case LHCALL_SET_PMD:
+		lguest_set_pmd(lg, a->arg1, a->arg2, a->arg3 | (u64)a->arg4 << 32);
+		break;
+	case LHCALL_SET_PGD:
+		lguest_set_pgd(lg, a->arg1, a->arg2);
+		break;
+	case LHCALL_SET_CLOCKEVENT:
+		lguest_set_timer(lg, a->arg1);
+		break;
+	case LHCALL_HALT:
+		lg->halted = true;
+		break;
+	case LHCALL_SEND_INTERRUPTS:
+		break;			/* the run loop delivers them */
+	default:
+		kill_guest(lg, "unknown hypercall %u", a->nr);
+		*ret = -EINVAL;
+		break;
+	}
+}
+
+/* Run the queued calls, in order, until a free slot or a death. */
+void lguest_do_hypercalls(struct lguest *lg)
+{
+	struct lguest_hcall_args a;
+	unsigned int n;
+	u8 status;
+	u32 ret;
+
+	for (n = 0; n < LHCALL_RING_SIZE && !lg->dead && !lg->exit_ready; n++) {
+		u32 slot = lg->hcall_next;
+
+		lgread(lg, &status, LG_DATA(lg, hcall_status[slot]), 1);
+		if (status != LHCALL_SLOT_READY)
+			break;
+		lgread(lg, &a, LG_DATA(lg, hcalls[slot]), sizeof(a));
+		if (a.nr == LHCALL_INIT || a.nr == LHCALL_HALT) {
+			kill_guest(lg, "hypercall %u may not be queued", a.nr);
+			break;
+		}
+		do_hcall(lg, &a, &ret);
+		status = LHCALL_SLOT_FREE;
+		lgwrite(lg, LG_DATA(lg, hcall_status[slot]), &status, 1);
+		lg->hcall_next = (slot + 1) % LHCALL_RING_SIZE;
+	}
+}
+
+/* The guest trapped with "int $LGUEST_HCALL_VECTOR". */
+void lguest_do_hcall_trap(struct lguest *lg)
+{
+	struct lguest_regs *r = lg->regs;
+	struct lguest_hcall_args a = {
+		.nr = r->eax, .arg1 = r->ebx, .arg2 = r->ecx,
+		.arg3 = r->edx, .arg4 = r->esi,
+	};
+	u32 ret;
+
+	/* Only the guest kernel may call; to user mode it is a #GP. */
+	if ((r->cs & SEGMENT_RPL_MASK) != 1) {
+		r->errcode = LGUEST_HCALL_VECTOR * 8 + 2;
+		if (!lguest_deliver_trap(lg, X86_TRAP_GP, true))
+			kill_guest(lg, "hypercall from user mode, and no #GP handler");
+		return;
+	}
+	if (lg->data_gpa)
+		lguest_do_hypercalls(lg);
+	if (lg->dead)
+		return;
+	do_hcall(lg, &a, &ret);
+	r->eax = ret;
+}

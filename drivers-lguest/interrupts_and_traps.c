@@ -1,0 +1,228 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Traps and interrupts for the guest.
+ *
+ * The IDT the CPU uses while a guest runs is ours: every vector leads to
+ * the Switcher and so back to the host.  The guest's own IDT is only a list
+ * of where it wants each vector to go; when a trap or interrupt is the
+ * guest's, we deliver it in software, by doing to the guest's registers
+ * and stack what the CPU would have done.
+ *
+ * The guest's interrupt flag lives in lguest_data.irq_enabled.  An
+ * interrupt for a guest that has it clear waits, and we set irq_pending so
+ * the guest asks for it (LHCALL_SEND_INTERRUPTS) once it enables them.
+ */
+#include <linux/kernel.h>
+#include <linux/sched.h>
+#include <asm/desc.h>
+#include <asm/trapnr.h>
+#include <asm/irq_vectors.h>
+#include "lg.h"
+
+#define GATE_PRESENT	0x8000
+#define GATE_TYPE(hi)	(((hi) >> 8) & 0x1f)	/* includes the S bit: 0 */
+#define GATE_DPL(hi)	(((hi) >> 13) & 3)
+
+bool lguest_trap_has_errcode(unsigned int vector)
+{
+	return vector == X86_TRAP_DF || vector == X86_TRAP_AC ||
+		(vector >= X86_TRAP_TS && vector <= X86_TRAP_PF);
+}
+
+/*
+ * A guest gate must be a 32-bit interrupt or trap gate into the guest's
+ * own ring-1 code.  Its DPL says who may raise it with "int": 1 for the
+ * guest kernel, 3 for user code too, which only exceptions without an
+ * error code (int3, into...) and the system call vector may allow: a
+ * user "int" on any other vector would look like a host interrupt.
+ */
+void lguest_load_idt_entry(struct lguest *lg, u32 vector, u32 lo, u32 hi)
+{
+	u32 sel = lo >> 16, idx = sel >> 3, dhi;
+
+	if (vector >= IDT_ENTRIES || vector == LGUEST_HCALL_VECTOR) {
+		kill_guest(lg, "IDT entry %u is not the guest's", vector);
+		return;
+	}
+	if (!(hi & GATE_PRESENT)) {
+		lg->idt[vector].lo = 0;
+		lg->idt[vector].hi = 0;
+		lg->tables_changed = true;
+		return;
+	}
+	if (GATE_TYPE(hi) != GATE_INTERRUPT && GATE_TYPE(hi) != GATE_TRAP) {
+		kill_guest(lg, "IDT entry %u: type %#x is not an interrupt or trap gate",
+			   vector, GATE_TYPE(hi));
+		return;
+	}
+	if (GATE_DPL(hi) == 0) {
+		kill_guest(lg, "IDT entry %u: DPL 0 gate", vector);
+		return;
+	}
+	if (GATE_DPL(hi) == 3 &&
+	    (lguest_trap_has_errcode(vector) ||
+	     (vector >= FIRST_EXTERNAL_VECTOR && vector != IA32_SYSCALL_VECTOR))) {
+		kill_guest(lg, "IDT entry %u: user mode may not raise it", vector);
+		return;
+	}
+	/* The code segment may come later, but it may not be ring 0's. */
+	if (idx == 0 || idx >= GDT_ENTRIES || (sel & SEGMENT_TI_MASK) ||
+	    idx == GDT_ENTRY_LGUEST_CS || idx == GDT_ENTRY_LGUEST_DS) {
+		kill_guest(lg, "IDT entry %u: gate into segment %#x", vector, sel);
+		return;
+	}
+	memcpy(&dhi, (char *)&lg->gdt[idx] + 4, 4);
+	if ((dhi & GATE_PRESENT) && ((dhi >> 13) & 3) != 1) {
+		kill_guest(lg, "IDT entry %u: gate into ring-%u code", vector, (dhi >> 13) & 3);
+		return;
+	}
+	lg->idt[vector].lo = lo;
+	lg->idt[vector].hi = hi;
+	lg->tables_changed = true;
+}
+
+/* The IDT the CPU really uses: every vector to its Switcher stub. */
+void lguest_real_idt(struct lguest *lg, gate_desc *idt)
+{
+	unsigned int v, dpl;
+
+	for (v = 0; v < IDT_ENTRIES; v++) {
+		dpl = 0;
+		if (v == LGUEST_HCALL_VECTOR)
+			dpl = 1;
+		else if (!lguest_trap_has_errcode(v) && (lg->idt[v].hi & GATE_PRESENT))
+			dpl = GATE_DPL(lg->idt[v].hi);
+		pack_gate(&idt[v], GATE_INTERRUPT, lguest_stub_addr(v), dpl, 0, LGUEST_CS);
+	}
+}
+
+/* Push one word on the guest's stack, as the CPU would. */
+static bool push_guest(struct lguest *lg, u32 *esp, u32 val)
+{
+	u32 gpa;
+
+	*esp -= 4;
+	if (!lguest_va_to_pa(lg, *esp, &gpa) || !lguest_address_ok(lg, gpa, 4)) {
+		kill_guest(lg, "trap %u: guest stack at %#x is not in its memory",
+			   lg->regs->trapnum, *esp);
+		return false;
+	}
+	lgwrite_u32(lg, gpa, val);
+	return !lg->dead;
+}
+
+/*
+ * Deliver a vector to the guest's handler: switch to its kernel stack if
+ * it was in user mode, push the frame, jump.  False if the guest has no
+ * usable handler; the guest may also die here on a bad stack.
+ */
+bool lguest_deliver_trap(struct lguest *lg, unsigned int vector, bool has_err)
+{
+	struct lguest_regs *r = lg->regs;
+	u32 lo = lg->idt[vector].lo, hi = lg->idt[vector].hi;
+	u32 sel = ((lo >> 16) & ~SEGMENT_RPL_MASK) | 1;
+	u32 ss = r->ss, esp = r->esp, eflags = r->eflags & ~X86_EFLAGS_IF;
+
+	if (!(hi & GATE_PRESENT) || !lguest_selector_ok(lg, sel, 1, true))
+		return false;
+	if (lg->data_gpa &&
+	    (lgread_u32(lg, LG_DATA(lg, irq_enabled)) & X86_EFLAGS_IF))
+		eflags |= X86_EFLAGS_IF;
+
+	if ((r->cs & SEGMENT_RPL_MASK) == 3) {
+		if (!lg->stack_ss) {
+			kill_guest(lg, "trap %u from user mode, but no kernel stack", vector);
+			return true;
+		}
+		ss = lg->stack_ss;
+		esp = lg->stack_esp;
+		if (!push_guest(lg, &esp, r->ss) || !push_guest(lg, &esp, r->esp))
+			return true;
+	}
+	if (!push_guest(lg, &esp, eflags) || !push_guest(lg, &esp, r->cs) ||
+	    !push_guest(lg, &esp, r->eip))
+		return true;
+	if (has_err && !push_guest(lg, &esp, r->errcode))
+		return true;
+
+	r->ss = ss;
+	r->esp = esp;
+	r->cs = sel;
+	r->eip = (lo & 0xffff) | (hi & 0xffff0000);
+	r->eflags &= ~(X86_EFLAGS_TF | X86_EFLAGS_RF | X86_EFLAGS_NT);
+	if (GATE_TYPE(hi) == GATE_INTERRUPT && lg->data_gpa)
+		lgwrite_u32(lg, LG_DATA(lg, irq_enabled), 0);
+	return true;
+}
+
+/* The first pending interrupt the guest has not masked, or -1. */
+static int next_irq(struct lguest *lg)
+{
+	u32 blocked[LGUEST_IRQS / 32];
+	unsigned int irq;
+
+	if (!lg->data_gpa)
+		return -1;
+	lgread(lg, blocked, LG_DATA(lg, blocked_interrupts), sizeof(blocked));
+	for_each_set_bit(irq, lg->irqs_pending, LGUEST_IRQS)
+		if (!(blocked[irq / 32] & (1U << (irq % 32))))
+			return irq;
+	return -1;
+}
+
+bool lguest_irq_deliverable(struct lguest *lg)
+{
+	return next_irq(lg) >= 0;
+}
+
+void lguest_maybe_deliver_irq(struct lguest *lg)
+{
+	struct lguest_regs *r = lg->regs;
+	int irq = next_irq(lg);
+	u32 start, end;
+
+	if (irq < 0)
+		return;
+	lg->halted = false;
+	if (!(lgread_u32(lg, LG_DATA(lg, irq_enabled)) & X86_EFLAGS_IF)) {
+		lgwrite_u32(lg, LG_DATA(lg, irq_pending), 1);
+		return;
+	}
+	/* Not in the middle of the guest's return from an interrupt. */
+	start = lgread_u32(lg, LG_DATA(lg, noirq_iret_start));
+	end = lgread_u32(lg, LG_DATA(lg, noirq_iret_end));
+	if (r->eip >= start && r->eip < end)
+		return;
+
+	clear_bit(irq, lg->irqs_pending);
+	lgwrite_u32(lg, LG_DATA(lg, irq_pending), 0);
+	r->trapnum = LGUEST_FIRST_IRQ_VECTOR + irq;
+	if (!lguest_deliver_trap(lg, LGUEST_FIRST_IRQ_VECTOR + irq, false))
+		kill_guest(lg, "no handler for interrupt %d", irq);
+}
+
+/* The guest's clock event is an hrtimer that raises its timer IRQ. */
+static enum hrtimer_restart lguest_timer_fired(struct hrtimer *timer)
+{
+	struct lguest *lg = container_of(timer, struct lguest, timer);
+
+	set_bit(LGUEST_TIMER_IRQ, lg->irqs_pending);
+	wake_up_process(lg->tsk);
+	return HRTIMER_NORESTART;
+}
+
+void lguest_setup_timer(struct lguest *lg)
+{
+	hrtimer_setup(&lg->timer, lguest_timer_fired, CLOCK_MONOTONIC, HRTIMER_MODE_REL);
+}
+
+/* A guest cannot ask for more than one tick per microsecond. */
+void lguest_set_timer(struct lguest *lg, u32 delta_ns)
+{
+	if (!delta_ns) {
+		hrtimer_cancel(&lg->timer);
+		return;
+	}
+	hrtimer_start(&lg->timer, ns_to_ktime(max_t(u32, delta_ns, NSEC_PER_USEC)),
+		      HRTIMER_MODE_REL);
+}

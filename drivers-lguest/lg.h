@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What the pieces of the lguest host share.  One struct lguest per open
+ * /dev/lguest: a guest with a single virtual CPU, driven by the thread of
+ * its Launcher that calls LGUEST_RUN.
+ */
+#ifndef _LGUEST_LG_H
+#define _LGUEST_LG_H
+
+#include <linux/types.h>
+#include <linux/mutex.h>
+#include <linux/hrtimer.h>
+#include <linux/lguest_launcher.h>
+#include <asm/lguest_hcall.h>
+#include <asm/desc_defs.h>
+#include <asm/pgtable_types.h>
+#include "x86/switcher.h"
+
+/* How many shadow page tables a guest keeps (one per recent process). */
+#define LG_PGDIRS		4
+#define LG_NO_PGDIR		(~0UL)	/* lg_pgdir.gpgdir: slot unused */
+#define LG_UNPAGED		(~1UL)	/* ... the guest has no page tables yet */
+
+/* A guest stuck on the same fault this many times in a row is killed. */
+#define LG_FAULT_LOOP_LIMIT	10000
+
+struct lg_pgdir {
+	unsigned long gpgdir;	/* guest-physical top level, or the above */
+	pteval_t *top;		/* the shadow top level (one page) */
+};
+
+struct lguest {
+	struct mutex lock;		/* serialises the ioctls */
+	struct task_struct *tsk;	/* the thread in LGUEST_RUN, if any */
+	bool set_up;
+
+	/* The guest's memory: guest-physical 0 is mem_base in the Launcher. */
+	unsigned long mem_base;
+	unsigned long mem_pages;
+	u32 mmio_base, mmio_size;
+	u32 page_offset;
+
+	/* The shared page, once the guest has made LHCALL_INIT. */
+	u32 data_gpa;
+	u32 hcall_next;			/* the next async slot the host reads */
+
+	/* Registers: the vCPU's own page, mapped into the Switcher. */
+	struct page *regs_page;
+	struct lguest_regs *regs;
+	struct fxregs_state *fpu;
+	u32 cr2;
+	u32 fault_eip, fault_cr2, fault_count;
+
+	/* Shadow page tables. */
+	struct lg_pgdir pgdirs[LG_PGDIRS];
+	unsigned int cur_pgdir;
+	unsigned int next_evict;
+
+	/* Descriptor tables as the guest set them, after checking. */
+	struct desc_struct gdt[GDT_ENTRIES];
+	struct { u32 lo, hi; } idt[IDT_ENTRIES];
+	u32 stack_ss, stack_esp;
+	int last_cpu;			/* where the tables were last copied */
+	bool tables_changed;
+
+	/* Interrupts. */
+	DECLARE_BITMAP(irqs_pending, LGUEST_IRQS);
+	struct hrtimer timer;
+	bool halted;
+	bool break_out;
+
+	/* Why LGUEST_RUN returns. */
+	bool exit_ready;
+	struct lguest_exit exit;
+	bool dead;
+	char dead_reason[LGUEST_MESSAGE_LEN];
+};
+
+/* core.c */
+extern unsigned long switcher_addr;
+extern struct page **switcher_pages;
+bool lguest_address_ok(const struct lguest *lg, u32 gpa, u32 len);
+void lgread(struct lguest *lg, void *dst, u32 gpa, u32 len);
+void lgwrite(struct lguest *lg, u32 gpa, const void *src, u32 len);
+u32 lgread_u32(struct lguest *lg, u32 gpa);
+void lgwrite_u32(struct lguest *lg, u32 gpa, u32 val);
+__printf(2, 3) void kill_guest(struct lguest *lg, const char *fmt, ...);
+int run_guest(struct lguest *lg, struct lguest_exit *exit);
+
+/* lguest_data fields, as guest-physical addresses. */
+#define LG_DATA(lg, field) ((lg)->data_gpa + offsetof(struct lguest_data, field))
+
+/* x86/core.c */
+int lguest_arch_host_init(void);
+void lguest_arch_host_fini(void);
+int lguest_arch_setup_guest(struct lguest *lg, u32 entry, u32 boot_params);
+void lguest_arch_enter(struct lguest *lg);
+void lguest_arch_exit(struct lguest *lg);
+bool lguest_regs_ok(struct lguest *lg, const struct lguest_regs *r);
+unsigned long lguest_stub_addr(unsigned int vector);
+
+/* page_tables.c */
+int lguest_init_pagetables(struct lguest *lg);
+void lguest_free_pagetables(struct lguest *lg);
+void lguest_new_pagetable(struct lguest *lg, u32 gpgdir);
+void lguest_flush_pagetables(struct lguest *lg, bool all);
+void lguest_set_pte(struct lguest *lg, u32 gpgdir, u32 vaddr, u64 val);
+void lguest_set_pmd(struct lguest *lg, u32 gpgdir, u32 vaddr, u64 val);
+void lguest_set_pgd(struct lguest *lg, u32 gpgdir, u32 vaddr);
+int lguest_demand_page(struct lguest *lg, u32 vaddr, u32 errcode, u32 *mmio);
+bool lguest_va_to_pa(struct lguest *lg, u32 vaddr, u32 *gpa);
+unsigned long lguest_shadow_cr3(struct lguest *lg, int cpu);
+int lguest_switcher_pte_init(void);
+void lguest_switcher_pte_fini(void);
+
+/* interrupts_and_traps.c */
+bool lguest_deliver_trap(struct lguest *lg, unsigned int vector, bool has_err);
+void lguest_maybe_deliver_irq(struct lguest *lg);
+bool lguest_irq_deliverable(struct lguest *lg);
+void lguest_load_idt_entry(struct lguest *lg, u32 vector, u32 lo, u32 hi);
+void lguest_setup_timer(struct lguest *lg);
+void lguest_set_timer(struct lguest *lg, u32 delta_ns);
+void lguest_real_idt(struct lguest *lg, gate_desc *idt);
+bool lguest_trap_has_errcode(unsigned int vector);
+
+/* segments.c */
+void lguest_init_gdt(struct lguest *lg);
+void lguest_load_gdt_entry(struct lguest *lg, u32 idx, u32 lo, u32 hi);
+void lguest_load_tls(struct lguest *lg, u32 gpa);
+bool lguest_selector_ok(struct lguest *lg, u32 sel, int rpl, bool code);
+void lguest_copy_gdt(struct lguest *lg, struct desc_struct *gdt);
+
+/* lguest_user.c */
+int lguest_device_init(void);
+void lguest_device_remove(void);
+
+/* hypercalls.c */
+void lguest_do_hypercalls(struct lguest *lg);
+void lguest_do_hcall_trap(struct lguest *lg);
+
+#endif /* _LGUEST_LG_H */

@@ -1,0 +1,233 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /dev/lguest: the Launcher's handle on a guest.
+ *
+ * Opening the device makes an empty guest; LGUEST_SETUP gives it memory
+ * and a start address and binds it to the calling thread, which alone may
+ * then LGUEST_RUN it.  Other threads of the Launcher may raise interrupts
+ * (LGUEST_IRQ) or pull the running thread out (LGUEST_BREAK) at any time;
+ * those two take no lock, so they never wait for a running guest.
+ * Closing the file, or the Launcher dying, frees everything.
+ */
+#include <linux/module.h>
+#include <linux/miscdevice.h>
+#include <linux/fs.h>
+#include <linux/slab.h>
+#include <linux/mm.h>
+#include <linux/uaccess.h>
+#include <linux/sched.h>
+#include <linux/sched/task.h>
+#include "lg.h"
+
+static int lguest_open(struct inode *inode, struct file *file)
+{
+	struct lguest *lg = kzalloc_obj(*lg, GFP_KERNEL_ACCOUNT);
+
+	if (!lg)
+		return -ENOMEM;
+	mutex_init(&lg->lock);
+	file->private_data = lg;
+	return 0;
+}
+
+static int lguest_setup(struct lguest *lg, const struct lguest_setup __user *arg)
+{
+	struct lguest_setup s;
+	u64 mem_end, mmio_end;
+	int err;
+
+	if (copy_from_user(&s, arg, sizeof(s)))
+		return -EFAULT;
+	if (lg->set_up)
+		return -EBUSY;
+	mem_end = (u64)s.mem_pages << PAGE_SHIFT;
+	mmio_end = (u64)s.mmio_base + s.mmio_size;
+	if (s.flags || !s.mem_pages || (s.mem_base & ~PAGE_MASK) ||
+	    !access_ok((void __user *)(unsigned long)s.mem_base, mem_end) ||
+	    s.mem_base + mem_end > TASK_SIZE)
+		return -EINVAL;
+	/* The guest's memory and its MMIO window stay below the Switcher. */
+	if (mem_end > switcher_addr || mmio_end > switcher_addr ||
+	    ((s.mmio_base | s.mmio_size) & ~PAGE_MASK) ||
+	    (s.mmio_size && s.mmio_base < mem_end) ||
+	    (s.page_offset && (s.page_offset & ~PAGE_MASK)))
+		return -EINVAL;
+	if (s.entry >= mem_end || s.boot_params >= mem_end)
+		return -EINVAL;
+
+	lg->mem_base = s.mem_base;
+	lg->mem_pages = s.mem_pages;
+	lg->mmio_base = s.mmio_base;
+	lg->mmio_size = s.mmio_size;
+	lg->page_offset = s.page_offset;
+
+	lg->regs_page = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
+	if (!lg->regs_page)
+		return -ENOMEM;
+	lg->regs = page_address(lg->regs_page) + LGP_REGS;
+	err = lguest_init_pagetables(lg);
+	if (!err)
+		err = lguest_arch_setup_guest(lg, s.entry, s.boot_params);
+	if (err)
+		return err;	/* the rest goes at release */
+
+	lguest_setup_timer(lg);
+	lg->tsk = get_task_struct(current);
+	lg->set_up = true;
+	return 0;
+}
+
+static long lguest_run(struct lguest *lg, struct lguest_exit __user *arg)
+{
+	struct lguest_exit exit;
+	int err;
+
+	if (!lg->set_up)
+		return -ENOENT;
+	if (lg->tsk != current)
+		return -EPERM;
+	err = run_guest(lg, &exit);
+	if (err)
+		return err;
+	return copy_to_user(arg, &exit, sizeof(exit)) ? -EFAULT : 0;
+}
+
+static void regs_to_user(const struct lguest_regs *r, struct lguest_vcpu_regs *u)
+{
+	*u = (struct lguest_vcpu_regs) {
+		.eax = r->eax, .ebx = r->ebx, .ecx = r->ecx, .edx = r->edx,
+		.esi = r->esi, .edi = r->edi, .ebp = r->ebp, .esp = r->esp,
+		.eip = r->eip, .eflags = r->eflags,
+		.cs = r->cs, .ss = r->ss, .ds = r->ds, .es = r->es,
+		.fs = r->fs, .gs = r->gs,
+	};
+}
+
+/* The Launcher may change anything a guest could, nothing more. */
+static int regs_from_user(struct lguest *lg, const struct lguest_vcpu_regs *u)
+{
+	struct lguest_regs r = *lg->regs;
+
+	r.eax = u->eax;
+	r.ebx = u->ebx;
+	r.ecx = u->ecx;
+	r.edx = u->edx;
+	r.esi = u->esi;
+	r.edi = u->edi;
+	r.ebp = u->ebp;
+	r.esp = u->esp;
+	r.eip = u->eip;
+	r.eflags = u->eflags;
+	r.cs = u->cs;
+	r.ss = u->ss;
+	r.ds = u->ds;
+	r.es = u->es;
+	r.fs = u->fs;
+	r.gs = u->gs;
+	if (!lguest_regs_ok(lg, &r))
+		return -EINVAL;
+	*lg->regs = r;
+	return 0;
+}
+
+static long lguest_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	struct lguest *lg = file->private_data;
+	void __user *uarg = (void __user *)arg;
+	struct lguest_vcpu_regs uregs;
+	u32 irq;
+	long ret;
+
+	/* The two calls that must not wait for a running guest. */
+	switch (cmd) {
+	case LGUEST_IRQ:
+		if (get_user(irq, (u32 __user *)uarg))
+			return -EFAULT;
+		if (irq >= LGUEST_IRQS)
+			return -EINVAL;
+		if (!READ_ONCE(lg->set_up))
+			return -ENOENT;
+		set_bit(irq, lg->irqs_pending);
+		wake_up_process(lg->tsk);
+		return 0;
+	case LGUEST_BREAK:
+		if (!READ_ONCE(lg->set_up))
+			return -ENOENT;
+		WRITE_ONCE(lg->break_out, true);
+		wake_up_process(lg->tsk);
+		kick_process(lg->tsk);
+		return 0;
+	}
+
+	if (mutex_lock_interruptible(&lg->lock))
+		return -EINTR;
+	switch (cmd) {
+	case LGUEST_SETUP:
+		ret = lguest_setup(lg, uarg);
+		break;
+	case LGUEST_RUN:
+		ret = lguest_run(lg, uarg);
+		break;
+	case LGUEST_GET_REGS:
+		ret = -ENOENT;
+		if (!lg->set_up)
+			break;
+		regs_to_user(lg->regs, &uregs);
+		ret = copy_to_user(uarg, &uregs, sizeof(uregs)) ? -EFAULT : 0;
+		break;
+	case LGUEST_SET_REGS:
+		ret = -ENOENT;
+		if (!lg->set_up)
+			break;
+		ret = -EFAULT;
+		if (copy_from_user(&uregs, uarg, sizeof(uregs)))
+			break;
+		ret = regs_from_user(lg, &uregs);
+		break;
+	default:
+		ret = -ENOTTY;
+		break;
+	}
+	mutex_unlock(&lg->lock);
+	return ret;
+}
+
+static int lguest_release(struct inode *inode, struct file *file)
+{
+	struct lguest *lg = file->private_data;
+
+	if (lg->set_up)
+		hrtimer_cancel(&lg->timer);
+	lguest_free_pagetables(lg);
+	if (lg->tsk)
+		put_task_struct(lg->tsk);
+	kfree(lg->fpu);
+	if (lg->regs_page)
+		__free_page(lg->regs_page);
+	kfree(lg);
+	return 0;
+}
+
+static const struct file_operations lguest_fops = {
+	.owner		= THIS_MODULE,
+	.open		= lguest_open,
+	.release	= lguest_release,
+	.unlocked_ioctl	= lguest_ioctl,
+	.llseek		= noop_llseek,
+};
+
+static struct miscdevice lguest_dev = {
+	.minor	= MISC_DYNAMIC_MINOR,
+	.name	= "lguest",
+	.fops	= &lguest_fops,
+};
+
+int __init lguest_device_init(void)
+{
+	return misc_register(&lguest_dev);
+}
+
+void lguest_device_remove(void)
+{
+	misc_deregister(&lguest_dev);
+}

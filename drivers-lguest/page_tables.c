@@ -1,0 +1,500 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Shadow page tables.
+ *
+ * A guest writes page tables like any kernel, in its own memory, in
+ * guest-physical terms.  The CPU cannot use them: their frames are guest
+ * frames, and nothing would stop the guest mapping memory that is not its
+ * own.  So the CPU runs on shadow page tables that we build, an entry at
+ * a time, when the guest faults on an address its own tables do map.  Each
+ * shadow entry points at the host page that backs the guest frame, pinned
+ * for as long as the entry exists, with no more rights than the guest
+ * entry gives and none at all beyond the guest's memory.
+ *
+ * The shadows behave like a TLB: the guest tells us (by hypercall) when it
+ * changes an entry or flushes, and we simply forget shadow entries then;
+ * they come back on the next fault.  The guest's accessed and dirty bits
+ * stay right because we only map a page on a fault, and only writable
+ * once the guest entry is dirty.
+ *
+ * The same code serves two-level paging and PAE; the guest uses whichever
+ * the host was built with.  The Switcher's slot at the top of every shadow
+ * belongs to us: a per-CPU PTE page maps the Switcher there, and the guest
+ * can neither map anything at those addresses nor reach those pages from
+ * user mode.
+ */
+#include <linux/kernel.h>
+#include <linux/mm.h>
+#include <linux/gfp.h>
+#include <linux/percpu.h>
+#include <asm/trap_pf.h>
+#include "lg.h"
+
+#ifdef CONFIG_X86_PAE
+typedef u64 lg_pte_t;
+#define LG_PTRS		512			/* entries per table page */
+#define LG_PDE_SHIFT	21
+#define LG_PFN_MASK	0x000ffffffffff000ULL
+#define LG_NX		(__supported_pte_mask & _PAGE_NX)
+#else
+typedef u32 lg_pte_t;
+#define LG_PTRS		1024
+#define LG_PDE_SHIFT	22
+#define LG_PFN_MASK	0xfffff000U
+#define LG_NX		0
+#endif
+
+#define LG_PTE_KEEP	(_PAGE_PRESENT | _PAGE_RW | _PAGE_USER | _PAGE_ACCESSED | \
+			 _PAGE_DIRTY | LG_NX)
+#define LG_TABLE_FLAGS	(_PAGE_PRESENT | _PAGE_RW | _PAGE_USER | _PAGE_ACCESSED)
+
+/* Each CPU's PTE page mapping the Switcher code and that CPU's pages. */
+static DEFINE_PER_CPU(lg_pte_t *, switcher_ptes);
+
+static bool switcher_va(u32 va)
+{
+	return va >= switcher_addr && va - switcher_addr < (1U << LG_PDE_SHIFT);
+}
+
+static void *table_va(lg_pte_t entry)
+{
+	return __va((unsigned long)(entry & LG_PFN_MASK));
+}
+
+/* The shadow directory entry that covers va (PAE: allocating the middle level). */
+static lg_pte_t *shadow_pde(struct lg_pgdir *pg, u32 va, bool alloc)
+{
+	lg_pte_t *dir = (lg_pte_t *)pg->top;
+#ifdef CONFIG_X86_PAE
+	lg_pte_t *pdpte = &dir[va >> 30];
+
+	if (!(*pdpte & _PAGE_PRESENT)) {
+		void *pmd;
+
+		if (!alloc)
+			return NULL;
+		pmd = (void *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
+		if (!pmd)
+			return NULL;
+		/* A PDPT entry has no rights bits: they are reserved. */
+		*pdpte = __pa(pmd) | _PAGE_PRESENT;
+	}
+	dir = table_va(*pdpte);
+#endif
+	return &dir[(va >> LG_PDE_SHIFT) & (LG_PTRS - 1)];
+}
+
+static lg_pte_t *shadow_pte(struct lg_pgdir *pg, u32 va, bool alloc)
+{
+	lg_pte_t *pde = shadow_pde(pg, va, alloc);
+	lg_pte_t *ptes;
+
+	if (!pde)
+		return NULL;
+	if (!(*pde & _PAGE_PRESENT)) {
+		if (!alloc)
+			return NULL;
+		ptes = (lg_pte_t *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
+		if (!ptes)
+			return NULL;
+		/* The PTE decides the rights; this level allows everything. */
+		*pde = __pa(ptes) | LG_TABLE_FLAGS;
+	}
+	ptes = table_va(*pde);
+	return &ptes[(va >> PAGE_SHIFT) & (LG_PTRS - 1)];
+}
+
+/* Forget one shadow PTE, unpinning its page. */
+static void release_pte(lg_pte_t *spte)
+{
+	struct page *page;
+
+	if (!(*spte & _PAGE_PRESENT))
+		return;
+	page = pfn_to_page((unsigned long)((*spte & LG_PFN_MASK) >> PAGE_SHIFT));
+	unpin_user_pages_dirty_lock(&page, 1, *spte & _PAGE_DIRTY);
+	*spte = 0;
+}
+
+/* Forget a whole PTE page; never the Switcher's. */
+static void release_pte_page(lg_pte_t *pde)
+{
+	lg_pte_t *ptes;
+	unsigned int i;
+
+	if (!(*pde & _PAGE_PRESENT))
+		return;
+	ptes = table_va(*pde);
+	for (i = 0; i < LG_PTRS; i++)
+		release_pte(&ptes[i]);
+	free_page((unsigned long)ptes);
+	*pde = 0;
+}
+
+/* Forget every mapping from start up to (not including) end. */
+static void release_range(struct lg_pgdir *pg, u64 start, u64 end)
+{
+	u64 va;
+	lg_pte_t *pde;
+
+	for (va = start; va < end; va += 1U << LG_PDE_SHIFT) {
+		pde = shadow_pde(pg, va, false);
+		if (!pde)
+			continue;
+		if (switcher_va(va))
+			*pde = 0;	/* set again before each run */
+		else
+			release_pte_page(pde);
+	}
+#ifdef CONFIG_X86_PAE
+	/* A middle-level page goes when all it covered goes. */
+	for (va = start; va < end; va += 1U << 30) {
+		lg_pte_t *pdpte = &((lg_pte_t *)pg->top)[va >> 30];
+
+		if ((va & ((1U << 30) - 1)) || end - va < (1U << 30))
+			continue;
+		if (*pdpte & _PAGE_PRESENT) {
+			free_page((unsigned long)table_va(*pdpte));
+			*pdpte = 0;
+		}
+	}
+#endif
+}
+
+static void release_all(struct lg_pgdir *pg)
+{
+	release_range(pg, 0, 1ULL << 32);
+}
+
+/*
+ * Read the guest's entries for va, starting at its top level gtop.
+ * Returns false if va is not mapped; the guest may also die of a page
+ * table outside its memory or a large page, which it was told it lacks.
+ */
+static bool walk_guest(struct lguest *lg, u32 gtop, u32 va, lg_pte_t *gpte, u32 *gpte_gpa)
+{
+	lg_pte_t pde;
+	u32 gpa;
+
+#ifdef CONFIG_X86_PAE
+	lg_pte_t pdpte;
+
+	lgread(lg, &pdpte, gtop + (va >> 30) * sizeof(pdpte), sizeof(pdpte));
+	if (!(pdpte & _PAGE_PRESENT) || lg->dead)
+		return false;
+	if ((pdpte & LG_PFN_MASK) >> PAGE_SHIFT >= lg->mem_pages) {
+		kill_guest(lg, "page directory for %#x is beyond its memory", va);
+		return false;
+	}
+	gpa = (pdpte & LG_PFN_MASK) + ((va >> LG_PDE_SHIFT) & (LG_PTRS - 1)) * sizeof(pde);
+#else
+	gpa = gtop + (va >> LG_PDE_SHIFT) * sizeof(pde);
+#endif
+	lgread(lg, &pde, gpa, sizeof(pde));
+	if (!(pde & _PAGE_PRESENT) || lg->dead)
+		return false;
+	if (pde & _PAGE_PSE) {
+		kill_guest(lg, "large page at %#x", va);
+		return false;
+	}
+	if ((pde & LG_PFN_MASK) >> PAGE_SHIFT >= lg->mem_pages) {
+		kill_guest(lg, "page table for %#x is beyond its memory", va);
+		return false;
+	}
+	*gpte_gpa = (pde & LG_PFN_MASK) + ((va >> PAGE_SHIFT) & (LG_PTRS - 1)) * sizeof(*gpte);
+	lgread(lg, gpte, *gpte_gpa, sizeof(*gpte));
+	if (lg->dead)
+		return false;
+	/* Rights are those of both levels. */
+	*gpte &= ~(~pde & (_PAGE_RW | _PAGE_USER));
+	return true;
+}
+
+/* Before the guest has page tables: its memory at 0 and at page_offset. */
+static bool unpaged_entry(struct lguest *lg, u32 va, lg_pte_t *gpte)
+{
+	u64 size = (u64)lg->mem_pages << PAGE_SHIFT;
+	u32 gpa;
+
+	if (va < size)
+		gpa = va;
+	else if (lg->page_offset && va >= lg->page_offset && va - lg->page_offset < size)
+		gpa = va - lg->page_offset;
+	else
+		return false;
+	*gpte = (gpa & PAGE_MASK) | _PAGE_PRESENT | _PAGE_RW | _PAGE_ACCESSED | _PAGE_DIRTY;
+	return true;
+}
+
+static bool guest_entry(struct lguest *lg, u32 va, lg_pte_t *gpte, u32 *gpte_gpa)
+{
+	struct lg_pgdir *pg = &lg->pgdirs[lg->cur_pgdir];
+
+	*gpte_gpa = 0;
+	if (pg->gpgdir == LG_UNPAGED)
+		return unpaged_entry(lg, va, gpte);
+	return walk_guest(lg, pg->gpgdir, va, gpte, gpte_gpa);
+}
+
+/*
+ * A page fault at va: map it if the guest's tables allow the access.
+ * 1: mapped, retry; 0: the guest's own fault (or it died);
+ * -1: an access to the Launcher's MMIO window, at *mmio.
+ */
+int lguest_demand_page(struct lguest *lg, u32 va, u32 errcode, u32 *mmio)
+{
+	struct lg_pgdir *pg = &lg->pgdirs[lg->cur_pgdir];
+	lg_pte_t gpte, want, *spte;
+	u32 gpte_gpa;
+	u64 pfn, gpa;
+	struct page *page;
+
+	if (switcher_va(va) || !guest_entry(lg, va, &gpte, &gpte_gpa))
+		return 0;
+	if (!(gpte & _PAGE_PRESENT))
+		return 0;
+	if ((errcode & X86_PF_WRITE) && !(gpte & _PAGE_RW))
+		return 0;
+	if ((errcode & X86_PF_USER) && !(gpte & _PAGE_USER))
+		return 0;
+	if ((errcode & X86_PF_INSTR) && (gpte & LG_NX))
+		return 0;
+
+	pfn = (gpte & LG_PFN_MASK) >> PAGE_SHIFT;
+	if (pfn >= lg->mem_pages) {
+		gpa = (pfn << PAGE_SHIFT) | (va & ~PAGE_MASK);
+		if (gpa >= lg->mmio_base && gpa - lg->mmio_base < lg->mmio_size) {
+			*mmio = gpa;
+			return -1;
+		}
+		kill_guest(lg, "page table entry for %#x maps %#llx, beyond its memory",
+			   va, gpa);
+		return 0;
+	}
+
+	want = gpte | _PAGE_ACCESSED;
+	if (errcode & X86_PF_WRITE)
+		want |= _PAGE_DIRTY;
+	if (want != gpte && gpte_gpa)
+		lgwrite(lg, gpte_gpa, &want, sizeof(want));
+
+	spte = shadow_pte(pg, va, true);
+	if (!spte) {
+		kill_guest(lg, "out of memory for shadow page tables");
+		return 0;
+	}
+	release_pte(spte);
+	if (pin_user_pages_fast(lg->mem_base + (pfn << PAGE_SHIFT), 1,
+				FOLL_WRITE | FOLL_LONGTERM, &page) != 1) {
+		kill_guest(lg, "cannot pin guest page %#llx", pfn);
+		return 0;
+	}
+	want &= LG_PTE_KEEP;
+	if (!(want & _PAGE_DIRTY))
+		want &= ~(lg_pte_t)_PAGE_RW;
+	*spte = ((lg_pte_t)page_to_pfn(page) << PAGE_SHIFT) | want;
+	return lg->dead ? 0 : 1;
+}
+
+/* Where va is in guest memory, by the guest's current page tables. */
+bool lguest_va_to_pa(struct lguest *lg, u32 va, u32 *gpa)
+{
+	lg_pte_t gpte;
+	u32 gpte_gpa;
+
+	if (switcher_va(va) || !guest_entry(lg, va, &gpte, &gpte_gpa) ||
+	    !(gpte & _PAGE_PRESENT))
+		return false;
+	if ((gpte & LG_PFN_MASK) >> PAGE_SHIFT >= lg->mem_pages)
+		return false;
+	*gpa = (u32)(gpte & LG_PFN_MASK) | (va & ~PAGE_MASK);
+	return true;
+}
+
+/* The guest may not put anything in the Switcher's directory slot. */
+static bool check_switcher_slot(struct lguest *lg, u32 gtop)
+{
+	lg_pte_t gpte;
+	u32 gpte_gpa;
+
+	if (!walk_guest(lg, gtop, switcher_addr, &gpte, &gpte_gpa) && !lg->dead)
+		return true;
+	if (!lg->dead)
+		kill_guest(lg, "its page tables map the Switcher's area at %#lx", switcher_addr);
+	return false;
+}
+
+void lguest_new_pagetable(struct lguest *lg, u32 gpgdir)
+{
+	unsigned int i, align = IS_ENABLED(CONFIG_X86_PAE) ? 32 : PAGE_SIZE;
+
+	if ((gpgdir & (align - 1)) || !lguest_address_ok(lg, gpgdir, align)) {
+		kill_guest(lg, "bad page table address %#x", gpgdir);
+		return;
+	}
+	for (i = 0; i < LG_PGDIRS; i++) {
+		if (lg->pgdirs[i].gpgdir == gpgdir) {
+			lg->cur_pgdir = i;
+			return;
+		}
+	}
+	if (!check_switcher_slot(lg, gpgdir))
+		return;
+	/* Recycle a slot, never the current one. */
+	i = lg->next_evict++ % LG_PGDIRS;
+	if (i == lg->cur_pgdir)
+		i = lg->next_evict++ % LG_PGDIRS;
+	release_all(&lg->pgdirs[i]);
+	lg->pgdirs[i].gpgdir = gpgdir;
+	lg->cur_pgdir = i;
+}
+
+/*
+ * The guest flushed its TLB: forget its user mappings (everything below
+ * page_offset) in the current page table, or every mapping in all of them.
+ */
+void lguest_flush_pagetables(struct lguest *lg, bool all)
+{
+	unsigned int i;
+
+	if (!all) {
+		release_range(&lg->pgdirs[lg->cur_pgdir], 0,
+			      lg->page_offset ? lg->page_offset : 1ULL << 32);
+		return;
+	}
+	for (i = 0; i < LG_PGDIRS; i++)
+		release_all(&lg->pgdirs[i]);
+}
+
+/*
+ * The guest changed the entry for vaddr.  Kernel mappings are shared by
+ * all its page tables, so drop the shadow entry everywhere.
+ */
+void lguest_set_pte(struct lguest *lg, u32 gpgdir, u32 vaddr, u64 val)
+{
+	lg_pte_t *spte;
+	unsigned int i;
+
+	if (switcher_va(vaddr) && (val & _PAGE_PRESENT)) {
+		kill_guest(lg, "page table entry for %#x in the Switcher's area", vaddr);
+		return;
+	}
+	for (i = 0; i < LG_PGDIRS; i++) {
+		if (lg->pgdirs[i].gpgdir == LG_NO_PGDIR)
+			continue;
+		spte = shadow_pte(&lg->pgdirs[i], vaddr, false);
+		if (spte)
+			release_pte(spte);
+	}
+}
+
+/* A directory entry changed: drop the PTE page it covered. */
+void lguest_set_pmd(struct lguest *lg, u32 gpgdir, u32 vaddr, u64 val)
+{
+	unsigned int i;
+	u32 start = vaddr & ~((1U << LG_PDE_SHIFT) - 1);
+
+	if (switcher_va(start) && (val & _PAGE_PRESENT)) {
+		kill_guest(lg, "page directory entry for %#x in the Switcher's area", vaddr);
+		return;
+	}
+	for (i = 0; i < LG_PGDIRS; i++)
+		if (lg->pgdirs[i].gpgdir != LG_NO_PGDIR)
+			release_range(&lg->pgdirs[i], start, (u64)start + (1U << LG_PDE_SHIFT));
+}
+
+/* PAE: a top-level entry changed, so everything under it goes. */
+void lguest_set_pgd(struct lguest *lg, u32 gpgdir, u32 vaddr)
+{
+	unsigned int i;
+	u32 start = vaddr & ~((1U << 30) - 1);
+
+	if (!IS_ENABLED(CONFIG_X86_PAE)) {
+		kill_guest(lg, "LHCALL_SET_PGD without PAE");
+		return;
+	}
+	for (i = 0; i < LG_PGDIRS; i++)
+		if (lg->pgdirs[i].gpgdir != LG_NO_PGDIR)
+			release_range(&lg->pgdirs[i], start, (u64)start + (1U << 30));
+}
+
+/*
+ * Put the Switcher into the current shadow for this CPU, with the vCPU's
+ * register page in the CPU's register slot, and return what goes in CR3.
+ * (The middle level for the Switcher's slot exists from the start.)
+ */
+unsigned long lguest_shadow_cr3(struct lguest *lg, int cpu)
+{
+	struct lg_pgdir *pg = &lg->pgdirs[lg->cur_pgdir];
+	lg_pte_t *ptes = per_cpu(switcher_ptes, cpu);
+	lg_pte_t *pde = shadow_pde(pg, switcher_addr, true);
+	unsigned int regs = SWITCHER_CODE_PAGES + 2 * cpu;
+
+	ptes[regs] = ((lg_pte_t)page_to_pfn(lg->regs_page) << PAGE_SHIFT) |
+		_PAGE_PRESENT | _PAGE_RW | _PAGE_ACCESSED | _PAGE_DIRTY | LG_NX;
+	*pde = __pa(ptes) | _PAGE_PRESENT | _PAGE_RW | _PAGE_ACCESSED;
+	return __pa(pg->top);
+}
+
+int lguest_init_pagetables(struct lguest *lg)
+{
+	unsigned int i;
+
+	for (i = 0; i < LG_PGDIRS; i++) {
+		lg->pgdirs[i].gpgdir = LG_NO_PGDIR;
+		lg->pgdirs[i].top = (pteval_t *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
+		if (!lg->pgdirs[i].top)
+			return -ENOMEM;
+	}
+	lg->pgdirs[0].gpgdir = LG_UNPAGED;
+	lg->cur_pgdir = 0;
+	/* Make sure the Switcher slot's middle level exists (PAE). */
+	for (i = 0; i < LG_PGDIRS; i++)
+		if (!shadow_pde(&lg->pgdirs[i], switcher_addr, true))
+			return -ENOMEM;
+	return 0;
+}
+
+void lguest_free_pagetables(struct lguest *lg)
+{
+	unsigned int i;
+
+	for (i = 0; i < LG_PGDIRS; i++) {
+		if (!lg->pgdirs[i].top)
+			continue;
+		release_all(&lg->pgdirs[i]);
+		free_page((unsigned long)lg->pgdirs[i].top);
+		lg->pgdirs[i].top = NULL;
+	}
+}
+
+/* Each CPU's Switcher PTE page: the code and the state page, read-only. */
+int lguest_switcher_pte_init(void)
+{
+	unsigned int i, cpu;
+	lg_pte_t *ptes, ro = _PAGE_PRESENT | _PAGE_ACCESSED;
+
+	for_each_possible_cpu(cpu) {
+		ptes = (lg_pte_t *)get_zeroed_page(GFP_KERNEL);
+		if (!ptes) {
+			lguest_switcher_pte_fini();
+			return -ENOMEM;
+		}
+		for (i = 0; i < SWITCHER_CODE_PAGES; i++)
+			ptes[i] = ((lg_pte_t)page_to_pfn(switcher_pages[i]) << PAGE_SHIFT) | ro;
+		i = SWITCHER_CODE_PAGES + 2 * cpu + 1;
+		ptes[i] = ((lg_pte_t)page_to_pfn(switcher_pages[i]) << PAGE_SHIFT) | ro | LG_NX;
+		per_cpu(switcher_ptes, cpu) = ptes;
+	}
+	return 0;
+}
+
+void lguest_switcher_pte_fini(void)
+{
+	unsigned int cpu;
+
+	for_each_possible_cpu(cpu) {
+		free_page((unsigned long)per_cpu(switcher_ptes, cpu));
+		per_cpu(switcher_ptes, cpu) = NULL;
+	}
+}

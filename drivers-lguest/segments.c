@@ -1,0 +1,159 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The guest's Global Descriptor Table.
+ *
+ * A guest kernel describes its segments like any kernel, but the CPU uses
+ * our copy of its GDT while the guest runs, so every entry is checked
+ * first.  A guest may have code and data segments for rings 1 and 3, and
+ * nothing else: no system descriptors (TSS, LDT, gates), no ring-0
+ * segment, nothing conforming or expanding down, and no segment reaching
+ * the Switcher at the top of the address space.  The entries the Switcher
+ * owns are not the guest's to write.  Breaking a rule kills the guest.
+ *
+ * Every entry is stored with its accessed bit set: the CPU would set it
+ * when a selector is loaded, and the table it uses is read-only to the
+ * guest, so that write would fault.
+ */
+#include <linux/kernel.h>
+#include <asm/desc.h>
+#include "lg.h"
+
+#define DESC_ACCESSED	0x00000100	/* in the high word */
+#define DESC_TYPE_CODE	0x00000800
+#define DESC_TYPE_DIR	0x00000400	/* conforming code, expand-down data */
+#define DESC_S		0x00001000
+#define DESC_PRESENT	0x00008000
+#define DESC_DPL(hi)	(((hi) >> 13) & 3)
+
+static bool reserved_entry(u32 idx)
+{
+	return idx == GDT_ENTRY_LGUEST_CS || idx == GDT_ENTRY_LGUEST_DS ||
+		idx == GDT_ENTRY_TSS || idx == GDT_ENTRY_LDT ||
+		idx == GDT_ENTRY_DOUBLEFAULT_TSS;
+}
+
+static u32 desc_base(u32 lo, u32 hi)
+{
+	return (lo >> 16) | ((hi & 0xff) << 16) | (hi & 0xff000000);
+}
+
+static u32 desc_limit(u32 lo, u32 hi)
+{
+	u32 limit = (lo & 0xffff) | (hi & 0x000f0000);
+
+	if (hi & (1 << 23))		/* granularity: 4k units */
+		limit = (limit << PAGE_SHIFT) | (PAGE_SIZE - 1);
+	return limit;
+}
+
+/* Check one descriptor the guest wants at index idx; false kills it. */
+static bool check_descriptor(struct lguest *lg, u32 idx, u32 lo, u32 hi)
+{
+	u64 end;
+
+	if (!(hi & DESC_PRESENT))
+		return true;
+	if (!(hi & DESC_S)) {
+		kill_guest(lg, "GDT entry %u: system descriptor %#x:%#x", idx, hi, lo);
+		return false;
+	}
+	if (DESC_DPL(hi) == 0) {
+		kill_guest(lg, "GDT entry %u: ring-0 segment %#x:%#x", idx, hi, lo);
+		return false;
+	}
+	if (hi & DESC_TYPE_DIR) {
+		kill_guest(lg, "GDT entry %u: %s segment", idx,
+			   hi & DESC_TYPE_CODE ? "conforming" : "expand-down");
+		return false;
+	}
+	end = (u64)desc_base(lo, hi) + desc_limit(lo, hi);
+	if (end >= switcher_addr) {
+		kill_guest(lg, "GDT entry %u: segment %#x-%#llx reaches the Switcher at %#lx",
+			   idx, desc_base(lo, hi), end, switcher_addr);
+		return false;
+	}
+	return true;
+}
+
+static void set_entry(struct lguest *lg, u32 idx, u32 lo, u32 hi)
+{
+	struct desc_struct *d = &lg->gdt[idx];
+
+	if (!(hi & DESC_PRESENT)) {
+		lo = 0;
+		hi = 0;
+	} else {
+		hi |= DESC_ACCESSED;
+	}
+	memcpy(d, &lo, 4);
+	memcpy((char *)d + 4, &hi, 4);
+	lg->tables_changed = true;
+}
+
+void lguest_load_gdt_entry(struct lguest *lg, u32 idx, u32 lo, u32 hi)
+{
+	if (idx >= GDT_ENTRIES || reserved_entry(idx)) {
+		kill_guest(lg, "GDT entry %u is not the guest's", idx);
+		return;
+	}
+	if (check_descriptor(lg, idx, lo, hi))
+		set_entry(lg, idx, lo, hi);
+}
+
+void lguest_load_tls(struct lguest *lg, u32 gpa)
+{
+	u32 tls[GDT_ENTRY_TLS_ENTRIES][2];
+	unsigned int i;
+
+	lgread(lg, tls, gpa, sizeof(tls));
+	for (i = 0; i < GDT_ENTRY_TLS_ENTRIES; i++) {
+		if (!check_descriptor(lg, GDT_ENTRY_TLS_MIN + i, tls[i][0], tls[i][1]))
+			return;
+		set_entry(lg, GDT_ENTRY_TLS_MIN + i, tls[i][0], tls[i][1]);
+	}
+}
+
+/* Flat ring-1 code and data that stop below the Switcher, to start with. */
+void lguest_init_gdt(struct lguest *lg)
+{
+	u32 pages = (switcher_addr >> PAGE_SHIFT) - 1;
+	u32 lo = pages & 0xffff;
+	u32 hi = (pages & 0xf0000) | DESC_PRESENT | DESC_S | (1 << 13) |
+		 (1 << 22) | (1 << 23);
+
+	memset(lg->gdt, 0, sizeof(lg->gdt));
+	set_entry(lg, GDT_ENTRY_KERNEL_CS, lo, hi | DESC_TYPE_CODE | 0x200);
+	set_entry(lg, GDT_ENTRY_KERNEL_DS, lo, hi | 0x200);
+}
+
+/*
+ * May a guest register in ring rpl hold sel?  Code: a ring-rpl code
+ * segment.  Data: null, or data the ring may load.
+ */
+bool lguest_selector_ok(struct lguest *lg, u32 sel, int rpl, bool code)
+{
+	u32 idx = sel >> 3, hi;
+
+	if (sel > 0xffff || (sel & SEGMENT_TI_MASK))
+		return false;
+	if (idx == 0)
+		return !code;
+	if (idx >= GDT_ENTRIES || reserved_entry(idx) || (sel & 3) != rpl)
+		return false;
+	memcpy(&hi, (char *)&lg->gdt[idx] + 4, 4);
+	if (!(hi & DESC_PRESENT))
+		return false;
+	if (code)
+		return (hi & DESC_TYPE_CODE) && DESC_DPL(hi) == rpl;
+	return !(hi & DESC_TYPE_CODE) && DESC_DPL(hi) >= rpl;
+}
+
+/* The table the CPU will use: the guest's entries and the Switcher's. */
+void lguest_copy_gdt(struct lguest *lg, struct desc_struct *gdt)
+{
+	memcpy(gdt, lg->gdt, sizeof(lg->gdt));
+	gdt[GDT_ENTRY_LGUEST_CS] = (struct desc_struct)
+		GDT_ENTRY_INIT(DESC_CODE32, 0, 0xfffff);
+	gdt[GDT_ENTRY_LGUEST_DS] = (struct desc_struct)
+		GDT_ENTRY_INIT(DESC_DATA32, 0, 0xfffff);
+}
