@@ -81,6 +81,19 @@ void lguest_load_idt_entry(struct lguest *lg, u32 vector, u32 lo, u32 hi)
 	lg->tables_changed = true;
 }
 
+/*
+ * May the guest raise vector v with "int"?  Not where the CPU pushes an
+ * error code (the frame would be wrong), not the NMI and not the vectors
+ * of external interrupts, which the Switcher hands to the host's own
+ * handlers.  The system call vector is the exception.
+ */
+static bool soft_int_ok(unsigned int v)
+{
+	if (v == IA32_SYSCALL_VECTOR)
+		return true;
+	return v < FIRST_EXTERNAL_VECTOR && v != X86_TRAP_NMI && !lguest_trap_has_errcode(v);
+}
+
 /* The IDT the CPU really uses: every vector to its Switcher stub. */
 void lguest_real_idt(struct lguest *lg, gate_desc *idt)
 {
@@ -90,7 +103,7 @@ void lguest_real_idt(struct lguest *lg, gate_desc *idt)
 		dpl = 0;
 		if (v == LGUEST_HCALL_VECTOR)
 			dpl = 1;
-		else if (!lguest_trap_has_errcode(v) && (lg->idt[v].hi & GATE_PRESENT))
+		else if (soft_int_ok(v) && (lg->idt[v].hi & GATE_PRESENT))
 			dpl = GATE_DPL(lg->idt[v].hi);
 		pack_gate(&idt[v], GATE_INTERRUPT, lguest_stub_addr(v), dpl, 0, LGUEST_CS);
 	}
