@@ -131,6 +131,8 @@ static void do_hcall(struct lguest *lg, const struct lguest_hcall_args *a, u32 *
 		break;
 	case LHCALL_SEND_INTERRUPTS:
 		break;			/* the run loop delivers them */
+	case LHCALL_CPUID:
+		break;			/* answered in lguest_do_hcall_trap() */
 	default:
 		kill_guest(lg, "unknown hypercall %u", a->nr);
 		*ret = -EINVAL;
@@ -153,7 +155,7 @@ void lguest_do_hypercalls(struct lguest *lg)
 		if (status != LHCALL_SLOT_READY)
 			break;
 		lgread(lg, &a, LG_DATA(lg, hcalls[slot]), sizeof(a));
-		if (a.nr == LHCALL_INIT || a.nr == LHCALL_HALT) {
+		if (a.nr == LHCALL_INIT || a.nr == LHCALL_HALT || a.nr == LHCALL_CPUID) {
 			kill_guest(lg, "hypercall %u may not be queued", a.nr);
 			break;
 		}
@@ -185,6 +187,16 @@ void lguest_do_hcall_trap(struct lguest *lg)
 		lguest_do_hypercalls(lg);
 	if (lg->dead)
 		return;
+	if (a.nr == LHCALL_CPUID) {
+		u32 out[4];
+
+		lguest_arch_cpuid(a.arg1, a.arg2, out);
+		r->eax = out[0];
+		r->ebx = out[1];
+		r->ecx = out[2];
+		r->edx = out[3];
+		return;
+	}
 	do_hcall(lg, &a, &ret);
 	r->eax = ret;
 }

@@ -97,6 +97,7 @@ int lguest_arch_setup_guest(struct lguest *lg, u32 entry, u32 boot_params);
 void lguest_arch_enter(struct lguest *lg);
 void lguest_arch_exit(struct lguest *lg);
 bool lguest_regs_ok(struct lguest *lg, const struct lguest_regs *r);
+void lguest_arch_cpuid(u32 leaf, u32 subleaf, u32 *regs);
 unsigned long lguest_stub_addr(unsigned int vector);
 
 /* page_tables.c */
