@@ -94,12 +94,36 @@ static bool soft_int_ok(unsigned int v)
 	return v < FIRST_EXTERNAL_VECTOR && v != X86_TRAP_NMI && !lguest_trap_has_errcode(v);
 }
 
+/*
+ * A system call from the guest's user mode can go straight to the guest
+ * kernel, without a trip through the host, when nothing about it needs
+ * the host: a trap gate (an interrupt gate would clear the real
+ * interrupt flag in ring 1, and the host would never get the CPU back),
+ * into guest ring-1 code, with a kernel stack for the CPU to switch to.
+ * Faults on the way in (a bad stack, a segment the guest has since
+ * broken) still come to us through their own vectors.
+ */
+static bool direct_trap(struct lguest *lg, unsigned int v)
+{
+	u32 hi = lg->idt[v].hi, sel = ((lg->idt[v].lo >> 16) & ~SEGMENT_RPL_MASK) | 1;
+
+	return v == IA32_SYSCALL_VECTOR && (hi & GATE_PRESENT) &&
+		GATE_TYPE(hi) == GATE_TRAP && GATE_DPL(hi) == 3 && lg->stack_ss &&
+		lguest_selector_ok(lg, sel, 1, true);
+}
+
 /* The IDT the CPU really uses: every vector to its Switcher stub. */
 void lguest_real_idt(struct lguest *lg, gate_desc *idt)
 {
 	unsigned int v, dpl;
 
 	for (v = 0; v < IDT_ENTRIES; v++) {
+		if (direct_trap(lg, v)) {
+			pack_gate(&idt[v], GATE_TRAP,
+				  (lg->idt[v].lo & 0xffff) | (lg->idt[v].hi & 0xffff0000), 3, 0,
+				  ((lg->idt[v].lo >> 16) & ~SEGMENT_RPL_MASK) | 1);
+			continue;
+		}
 		dpl = 0;
 		if (v == LGUEST_HCALL_VECTOR)
 			dpl = 1;
