@@ -9,6 +9,8 @@
  * after checking the guest-physical range against the guest's size: a
  * guest can name any address it likes, and a bad one only kills it.
  */
+#define pr_fmt(fmt) "lguest: " fmt
+
 #include <linux/module.h>
 #include <linux/vmalloc.h>
 #include <linux/mm.h>
@@ -43,12 +45,12 @@ static int __init map_switcher(void)
 	switcher_nr_pages = SWITCHER_CODE_PAGES + 2 * nr_cpu_ids;
 	size = switcher_nr_pages * PAGE_SIZE;
 	if (size > PMD_SIZE) {
-		pr_err("lguest: %u CPUs need more Switcher pages than fit in one page table\n",
+		pr_err("%u CPUs need more Switcher pages than fit in one page table\n",
 		       nr_cpu_ids);
 		return -E2BIG;
 	}
 	if (lguest_switcher_end - lguest_switcher_start > SWITCHER_CODE_PAGES * PAGE_SIZE) {
-		pr_err("lguest: the Switcher's code is too big\n");
+		pr_err("the Switcher's code is too big\n");
 		return -E2BIG;
 	}
 
@@ -67,7 +69,7 @@ static int __init map_switcher(void)
 	switcher_vma = __get_vm_area_caller(size, VM_ALLOC | VM_NO_GUARD, start,
 					    start + size, __builtin_return_address(0));
 	if (!switcher_vma || (unsigned long)switcher_vma->addr != start) {
-		pr_err("lguest: the top of vmalloc space (%#lx) is in use\n", start);
+		pr_err("the top of vmalloc space (%#lx) is in use\n", start);
 		err = -EBUSY;
 		goto free_area;
 	}
@@ -88,7 +90,7 @@ static int __init map_switcher(void)
 		memcpy(page_address(switcher_pages[i]),
 		       lguest_switcher_start + i * PAGE_SIZE, PAGE_SIZE);
 
-	pr_info("lguest: Switcher at %#lx-%#lx\n", start, start + size - 1);
+	pr_info("Switcher at %#lx-%#lx\n", start, start + size - 1);
 	return 0;
 
 free_area:
@@ -235,11 +237,11 @@ static int __init lguest_init(void)
 	int err;
 
 	if (boot_cpu_has(X86_FEATURE_LGUEST)) {
-		pr_err("lguest: cannot run guests inside a guest\n");
+		pr_err("cannot run guests inside a guest\n");
 		return -EPERM;
 	}
 	if (boot_cpu_has(X86_FEATURE_PTI)) {
-		pr_err("lguest: not with page-table isolation (boot with pti=off)\n");
+		pr_err("not with page-table isolation (boot with pti=off)\n");
 		return -EPERM;
 	}
 	err = map_switcher();
