@@ -96,7 +96,6 @@ void lguest_arch_host_fini(void);
 int lguest_arch_setup_guest(struct lguest *lg, u32 entry, u32 boot_params);
 void lguest_arch_enter(struct lguest *lg);
 void lguest_arch_exit(struct lguest *lg);
-bool lguest_regs_ok(struct lguest *lg, const struct lguest_regs *r);
 void lguest_arch_cpuid(u32 leaf, u32 subleaf, u32 *regs);
 unsigned long lguest_stub_addr(unsigned int vector);
 
@@ -129,6 +128,7 @@ void lguest_init_gdt(struct lguest *lg);
 void lguest_load_gdt_entry(struct lguest *lg, u32 idx, u32 lo, u32 hi);
 void lguest_load_tls(struct lguest *lg, u32 gpa);
 bool lguest_selector_ok(struct lguest *lg, u32 sel, int rpl, bool code);
+bool lguest_iret_ok(struct lguest *lg, u32 cs, u32 ss, u32 eip);
 void lguest_copy_gdt(struct lguest *lg, struct desc_struct *gdt);
 
 /* lguest_user.c */

@@ -124,7 +124,7 @@ static int regs_from_user(struct lguest *lg, const struct lguest_vcpu_regs *u)
 	r.es = u->es;
 	r.fs = u->fs;
 	r.gs = u->gs;
-	if (!lguest_regs_ok(lg, &r))
+	if (!lguest_iret_ok(lg, r.cs, r.ss, r.eip))
 		return -EINVAL;
 	*lg->regs = r;
 	return 0;

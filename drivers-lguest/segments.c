@@ -148,6 +148,31 @@ bool lguest_selector_ok(struct lguest *lg, u32 sel, int rpl, bool code)
 	return !(hi & DESC_TYPE_CODE) && DESC_DPL(hi) >= rpl;
 }
 
+#define DESC_WRITABLE	0x00000200	/* data: writable */
+
+/*
+ * Can the Switcher's iret (in ring 0, where a fault would hit the host)
+ * load cs:eip and ss?  Beyond lguest_selector_ok(), iret wants a
+ * writable, non-null stack segment of exactly the new ring, and eip
+ * within the code segment's limit.
+ */
+bool lguest_iret_ok(struct lguest *lg, u32 cs, u32 ss, u32 eip)
+{
+	int rpl = cs & SEGMENT_RPL_MASK;
+	u32 lo, hi;
+
+	if ((rpl != 1 && rpl != 3) || (ss & SEGMENT_RPL_MASK) != rpl || !(ss >> 3))
+		return false;
+	if (!lguest_selector_ok(lg, cs, rpl, true) || !lguest_selector_ok(lg, ss, rpl, false))
+		return false;
+	memcpy(&hi, (char *)&lg->gdt[ss >> 3] + 4, 4);
+	if (DESC_DPL(hi) != rpl || !(hi & DESC_WRITABLE))
+		return false;
+	memcpy(&lo, &lg->gdt[cs >> 3], 4);
+	memcpy(&hi, (char *)&lg->gdt[cs >> 3] + 4, 4);
+	return eip <= desc_limit(lo, hi);
+}
+
 /* The table the CPU will use: the guest's entries and the Switcher's. */
 void lguest_copy_gdt(struct lguest *lg, struct desc_struct *gdt)
 {

@@ -200,32 +200,20 @@ void lguest_arch_cpuid(u32 leaf, u32 subleaf, u32 *r)
 			 X86_EFLAGS_ID | X86_EFLAGS_RF)
 
 /*
- * The Switcher loads these registers in ring 0, where a bad selector
- * would fault inside it.  Code and stack segments must be guest segments
- * of the ring they claim (1 or 3); a data selector that no longer fits is
- * cleared, as a real CPU would refuse to reload it.  The real interrupt
- * flag is always on: the guest's own lives in lguest_data.
+ * The Switcher loads these registers in ring 0, where a fault would hit
+ * the host: cs:eip and ss must be what iret takes (lguest_iret_ok()); a
+ * data selector that no longer fits is cleared, as a real CPU would refuse
+ * to reload it.  The real interrupt flag is always on: the guest's own
+ * lives in lguest_data.
  */
-bool lguest_regs_ok(struct lguest *lg, const struct lguest_regs *r)
-{
-	int rpl = r->cs & SEGMENT_RPL_MASK;
-
-	if (rpl != 1 && rpl != 3)
-		return false;
-	if (!lguest_selector_ok(lg, r->cs, rpl, true) ||
-	    (r->ss & SEGMENT_RPL_MASK) != rpl ||
-	    !lguest_selector_ok(lg, r->ss, rpl, false))
-		return false;
-	return true;
-}
-
 static void sanitize_regs(struct lguest *lg)
 {
 	struct lguest_regs *r = lg->regs;
 	int rpl = r->cs & SEGMENT_RPL_MASK;
 
-	if (!lguest_regs_ok(lg, r)) {
-		kill_guest(lg, "bad code or stack segment %#x:%#x", r->cs, r->ss);
+	if (!lguest_iret_ok(lg, r->cs, r->ss, r->eip)) {
+		kill_guest(lg, "cannot resume at %#x:%#x: bad segment or beyond its code segment",
+			   r->cs, r->eip);
 		return;
 	}
 	if (!lguest_selector_ok(lg, r->ds, rpl, false))
