@@ -35,6 +35,7 @@ static void do_shutdown(struct lguest *lg, u32 how, u32 msg_gpa)
 		return;
 	}
 	guest_exit(lg, LGUEST_EXIT_SHUTDOWN, how, 0);
+	lg->stopped = true;
 	/* The reason may end near the end of memory: read what there is. */
 	if (msg_gpa < (u64)lg->mem_pages << PAGE_SHIFT)
 		len = min_t(u64, len, ((u64)lg->mem_pages << PAGE_SHIFT) - msg_gpa);
@@ -59,8 +60,9 @@ static void do_init(struct lguest *lg, u32 gpa)
 	lg->hcall_next = 0;
 	ktime_get_real_ts64(&now);
 	lgwrite_u32(lg, LG_DATA(lg, reserve_top), -(u32)switcher_addr);
+	/* The guest's clock is our TSC: only if we trust it ourselves. */
 	lgwrite_u32(lg, LG_DATA(lg, tsc_khz),
-		    boot_cpu_has(X86_FEATURE_CONSTANT_TSC) ? tsc_khz : 0);
+		    boot_cpu_has(X86_FEATURE_TSC) && !check_tsc_unstable() ? tsc_khz : 0);
 	lgwrite(lg, LG_DATA(lg, boot_sec), &now.tv_sec, sizeof(s64));
 	lgwrite_u32(lg, LG_DATA(lg, boot_nsec), now.tv_nsec);
 	lgwrite_u32(lg, LG_DATA(lg, mem_pages), lg->mem_pages);
@@ -100,7 +102,8 @@ static void do_hcall(struct lguest *lg, const struct lguest_hcall_args *a, u32 *
 		lguest_load_tls(lg, a->arg1);
 		break;
 	case LHCALL_SET_STACK:
-		if (!lguest_selector_ok(lg, a->arg1, 1, false) || !(a->arg1 & ~3)) {
+		if ((a->arg1 & 3) != 1 || !(a->arg1 & ~3) ||
+		    !lguest_selector_ok(lg, a->arg1, 1, false)) {
 			kill_guest(lg, "bad kernel stack segment %#x", a->arg1);
 			break;
 		}

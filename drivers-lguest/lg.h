@@ -73,6 +73,7 @@ struct lguest {
 	bool exit_ready;
 	struct lguest_exit exit;
 	bool dead;
+	bool stopped;			/* it asked to power off or restart */
 	char dead_reason[LGUEST_MESSAGE_LEN];
 };
 

@@ -8,6 +8,10 @@
  * (LGUEST_IRQ) or pull the running thread out (LGUEST_BREAK) at any time;
  * those two take no lock, so they never wait for a running guest.
  * Closing the file, or the Launcher dying, frees everything.
+ *
+ * A guest that has stopped (it shut down, or we killed it) may be set up
+ * afresh on the same file: that is a reboot, and it works even after the
+ * Launcher gave up the privileges it needed to open /dev/lguest.
  */
 #include <linux/module.h>
 #include <linux/miscdevice.h>
@@ -30,6 +34,39 @@ static int lguest_open(struct inode *inode, struct file *file)
 	return 0;
 }
 
+/* Forget the stopped guest, keeping only its thread, timer and register page. */
+static int lguest_reset(struct lguest *lg)
+{
+	if (!lg->dead && !lg->stopped)
+		return -EBUSY;
+	if (lg->tsk != current)
+		return -EPERM;
+	WRITE_ONCE(lg->set_up, false);
+	hrtimer_cancel(&lg->timer);
+	lguest_free_pagetables(lg);
+	kfree(lg->fpu);
+	lg->fpu = NULL;
+	lg->data_gpa = 0;
+	lg->hcall_next = 0;
+	lg->cr2 = 0;
+	lg->fault_eip = 0;
+	lg->fault_cr2 = 0;
+	lg->fault_count = 0;
+	lg->next_evict = 0;
+	memset(lg->gdt, 0, sizeof(lg->gdt));
+	memset(lg->idt, 0, sizeof(lg->idt));
+	lg->stack_ss = 0;
+	lg->stack_esp = 0;
+	bitmap_zero(lg->irqs_pending, LGUEST_IRQS);
+	lg->halted = false;
+	WRITE_ONCE(lg->break_out, false);
+	lg->exit_ready = false;
+	lg->dead = false;
+	lg->stopped = false;
+	lg->dead_reason[0] = '\0';
+	return 0;
+}
+
 static int lguest_setup(struct lguest *lg, const struct lguest_setup __user *arg)
 {
 	struct lguest_setup s;
@@ -38,8 +75,11 @@ static int lguest_setup(struct lguest *lg, const struct lguest_setup __user *arg
 
 	if (copy_from_user(&s, arg, sizeof(s)))
 		return -EFAULT;
-	if (lg->set_up)
-		return -EBUSY;
+	if (lg->set_up) {
+		err = lguest_reset(lg);
+		if (err)
+			return err;
+	}
 	mem_end = (u64)s.mem_pages << PAGE_SHIFT;
 	mmio_end = (u64)s.mmio_base + s.mmio_size;
 	if (s.flags || !s.mem_pages || (s.mem_base & ~PAGE_MASK) ||
@@ -61,19 +101,23 @@ static int lguest_setup(struct lguest *lg, const struct lguest_setup __user *arg
 	lg->mmio_size = s.mmio_size;
 	lg->page_offset = s.page_offset;
 
-	lg->regs_page = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
-	if (!lg->regs_page)
-		return -ENOMEM;
-	lg->regs = page_address(lg->regs_page) + LGP_REGS;
+	if (!lg->regs_page) {
+		lg->regs_page = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
+		if (!lg->regs_page)
+			return -ENOMEM;
+		lg->regs = page_address(lg->regs_page) + LGP_REGS;
+	}
 	err = lguest_init_pagetables(lg);
 	if (!err)
 		err = lguest_arch_setup_guest(lg, s.entry, s.boot_params);
 	if (err)
 		return err;	/* the rest goes at release */
 
-	lguest_setup_timer(lg);
-	lg->tsk = get_task_struct(current);
-	lg->set_up = true;
+	if (!lg->tsk) {
+		lguest_setup_timer(lg);
+		lg->tsk = get_task_struct(current);
+	}
+	WRITE_ONCE(lg->set_up, true);
 	return 0;
 }
 
@@ -86,6 +130,8 @@ static long lguest_run(struct lguest *lg, struct lguest_exit __user *arg)
 		return -ENOENT;
 	if (lg->tsk != current)
 		return -EPERM;
+	if (lg->stopped)
+		return -ESHUTDOWN;
 	err = run_guest(lg, &exit);
 	if (err)
 		return err;
@@ -196,7 +242,7 @@ static int lguest_release(struct inode *inode, struct file *file)
 {
 	struct lguest *lg = file->private_data;
 
-	if (lg->set_up)
+	if (lg->tsk)
 		hrtimer_cancel(&lg->timer);
 	lguest_free_pagetables(lg);
 	if (lg->tsk)

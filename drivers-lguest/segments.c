@@ -128,7 +128,9 @@ void lguest_init_gdt(struct lguest *lg)
 
 /*
  * May a guest register in ring rpl hold sel?  Code: a ring-rpl code
- * segment.  Data: null, or data the ring may load.
+ * segment with that RPL.  Data: null, or data the ring may load, which
+ * is what the CPU checks too: a DPL no lower than the ring or the
+ * selector's own RPL (a ring-1 kernel uses RPL 0 and 3 selectors).
  */
 bool lguest_selector_ok(struct lguest *lg, u32 sel, int rpl, bool code)
 {
@@ -138,14 +140,14 @@ bool lguest_selector_ok(struct lguest *lg, u32 sel, int rpl, bool code)
 		return false;
 	if (idx == 0)
 		return !code;
-	if (idx >= GDT_ENTRIES || reserved_entry(idx) || (sel & 3) != rpl)
+	if (idx >= GDT_ENTRIES || reserved_entry(idx))
 		return false;
 	memcpy(&hi, (char *)&lg->gdt[idx] + 4, 4);
 	if (!(hi & DESC_PRESENT))
 		return false;
 	if (code)
-		return (hi & DESC_TYPE_CODE) && DESC_DPL(hi) == rpl;
-	return !(hi & DESC_TYPE_CODE) && DESC_DPL(hi) >= rpl;
+		return (sel & 3) == rpl && (hi & DESC_TYPE_CODE) && DESC_DPL(hi) == rpl;
+	return !(hi & DESC_TYPE_CODE) && DESC_DPL(hi) >= max_t(u32, rpl, sel & 3);
 }
 
 #define DESC_WRITABLE	0x00000200	/* data: writable */

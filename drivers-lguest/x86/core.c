@@ -372,11 +372,17 @@ static bool emulate_port_io(struct lguest *lg)
 	return true;
 }
 
-/* The guest faulting on the same thing over and over gets nowhere. */
+/*
+ * The guest faulting on the same page at the same place over and over
+ * gets nowhere.  (Other traps may well repeat: a system call in a loop
+ * comes from one address.)
+ */
 static bool fault_loop(struct lguest *lg)
 {
 	struct lguest_regs *r = lg->regs;
 
+	if (r->trapnum != X86_TRAP_PF)
+		return false;
 	if (r->eip == lg->fault_eip && lg->cr2 == lg->fault_cr2) {
 		if (++lg->fault_count >= LG_FAULT_LOOP_LIMIT) {
 			kill_guest(lg, "stuck in a loop of trap %u at %#x", r->trapnum, r->eip);
@@ -390,6 +396,26 @@ static bool fault_loop(struct lguest *lg)
 	return false;
 }
 
+/*
+ * The Launcher decodes the access from the instruction itself: hand it
+ * the bytes at eip, as far as they are mapped.  It cannot walk the
+ * guest's page tables, and the instruction may be in a module.
+ */
+static void copy_insn(struct lguest *lg, u8 *insn, u32 len)
+{
+	u32 va = lg->regs->eip, gpa, n;
+
+	while (len) {
+		n = min(len, (u32)(PAGE_SIZE - (va & ~PAGE_MASK)));
+		if (!lguest_va_to_pa(lg, va, &gpa) || !lguest_address_ok(lg, gpa, n))
+			return;
+		lgread(lg, insn, gpa, n);
+		insn += n;
+		va += n;
+		len -= n;
+	}
+}
+
 static void mmio_exit(struct lguest *lg, u32 gpa)
 {
 	memset(&lg->exit, 0, sizeof(lg->exit));
@@ -397,6 +423,7 @@ static void mmio_exit(struct lguest *lg, u32 gpa)
 	lg->exit.trapnum = X86_TRAP_PF;
 	lg->exit.errcode = lg->regs->errcode;
 	lg->exit.addr = gpa;
+	copy_insn(lg, (u8 *)lg->exit.arg, sizeof(lg->exit.arg));
 	lg->exit_ready = true;
 }
 

@@ -1,0 +1,440 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * lginit: the /init of the test guest.
+ *
+ * It exercises what a kernel running at ring 1 under lguest must get
+ * right for userspace, and prints one line per check on the console:
+ * "lginit: ok <name> <details>" or "lginit: FAIL <name> <why>".  The boot
+ * test on the host side reads these lines; a missing one is a failure.
+ * At the end it powers the guest off (or, on the first boot with
+ * lginit.reboot on the command line, asks for a restart and leaves a mark
+ * on the block device so that the second boot knows).
+ *
+ * Static, 32-bit, no library beyond libc.  As "lginit child" it is the
+ * program the fork+exec test runs.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/reboot.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+
+static int failures;
+
+static void say(const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n > (int)sizeof(buf) - 2)
+		n = sizeof(buf) - 2;
+	buf[n++] = '\n';
+	if (write(1, buf, n) < 0)
+		_exit(99);
+}
+
+#define ok(name, ...)	say("lginit: ok " name " " __VA_ARGS__)
+#define fail(name, ...)	do { failures++; say("lginit: FAIL " name " " __VA_ARGS__); } while (0)
+
+static double now(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Read a whole small file into buf; returns its length or -1. */
+static int slurp(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY), n, len = 0;
+
+	if (fd < 0)
+		return -1;
+	while ((n = read(fd, buf + len, size - 1 - len)) > 0)
+		len += n;
+	close(fd);
+	buf[len] = '\0';
+	return len;
+}
+
+static void check_uname(void)
+{
+	struct utsname u;
+
+	if (uname(&u) || strcmp(u.sysname, "Linux") || strcmp(u.machine, "i686"))
+		fail("uname", "%s %s", u.sysname, u.machine);
+	else
+		ok("uname", "%s %s %s", u.sysname, u.release, u.machine);
+}
+
+/* The guest must see the hypervisor and not what it cannot use. */
+static void check_cpuinfo(void)
+{
+	static char buf[16384];
+	char *flags;
+	const char *bad[] = { " sep", " pge", " apic", " mce", " xsave", " vmx" };
+	unsigned int i;
+
+	if (slurp("/proc/cpuinfo", buf, sizeof(buf)) <= 0) {
+		fail("cpuinfo", "cannot read /proc/cpuinfo");
+		return;
+	}
+	flags = strstr(buf, "\nflags");
+	if (!flags) {
+		fail("cpuinfo", "no flags line");
+		return;
+	}
+	*strchrnul(flags + 1, '\n') = ' ';
+	if (!strstr(flags, " hypervisor ")) {
+		fail("cpuinfo", "no hypervisor flag");
+		return;
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char word[16];
+
+		snprintf(word, sizeof(word), "%s ", bad[i]);
+		if (strstr(flags, word)) {
+			fail("cpuinfo", "flag%s is visible", bad[i]);
+			return;
+		}
+	}
+	ok("cpuinfo", "hypervisor flag, no sep/pge/apic/mce/xsave/vmx");
+}
+
+static void check_fork_exec(const char *self, int count)
+{
+	double t0 = now(CLOCK_MONOTONIC);
+	int i, status;
+	pid_t pid;
+
+	for (i = 0; i < count; i++) {
+		pid = fork();
+		if (pid < 0) {
+			fail("fork-exec", "fork %d: %s", i, strerror(errno));
+			return;
+		}
+		if (!pid) {
+			execl(self, self, "child", (char *)NULL);
+			_exit(127);
+		}
+		if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
+		    WEXITSTATUS(status) != 42) {
+			fail("fork-exec", "child %d: status %#x", i, status);
+			return;
+		}
+	}
+	ok("fork-exec", "%d in %.2f s", count, now(CLOCK_MONOTONIC) - t0);
+}
+
+static volatile int pipe_round = -1;
+
+static void on_pipe_alarm(int sig)
+{
+	(void)sig;
+	say("lginit: FAIL pipe stuck at round %d", pipe_round);
+	_exit(1);
+}
+
+static void check_pipe(int rounds)
+{
+	int to_child[2], to_parent[2], i, status;
+	double t0 = now(CLOCK_MONOTONIC);
+	uint32_t v = 0;
+	pid_t pid;
+
+	if (pipe(to_child) || pipe(to_parent)) {
+		fail("pipe", "pipe: %s", strerror(errno));
+		return;
+	}
+	pid = fork();
+	if (!pid) {
+		/* The child answers every number with its successor. */
+		while (read(to_child[0], &v, 4) == 4) {
+			v++;
+			if (write(to_parent[1], &v, 4) != 4)
+				_exit(1);
+		}
+		_exit(0);
+	}
+	signal(SIGALRM, on_pipe_alarm);
+	alarm(120);
+	for (i = 0; i < rounds; i++) {
+		uint32_t back;
+
+		pipe_round = i;
+		v = i * 2;
+		if (write(to_child[1], &v, 4) != 4 || read(to_parent[0], &back, 4) != 4 ||
+		    back != v + 1) {
+			fail("pipe", "round %d", i);
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			return;
+		}
+	}
+	alarm(0);
+	close(to_child[1]);
+	waitpid(pid, &status, 0);
+	ok("pipe", "%d round trips in %.2f s", rounds, now(CLOCK_MONOTONIC) - t0);
+}
+
+/*
+ * Copy-on-write over a large area: the parent fills it, a child rewrites
+ * every page (each write a fault that copies), and both must then see
+ * their own contents.  Then unmap and map again: the memory comes back
+ * zeroed.
+ */
+static void check_mmap_cow(size_t mib)
+{
+	size_t size = mib << 20, page = 4096, i;
+	uint32_t *p;
+	int status;
+	pid_t pid;
+
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED) {
+		fail("mmap-cow", "mmap %zu MiB: %s", mib, strerror(errno));
+		return;
+	}
+	for (i = 0; i < size / 4; i += page / 4)
+		p[i] = i;
+	pid = fork();
+	if (!pid) {
+		for (i = 0; i < size / 4; i += page / 4) {
+			if (p[i] != i)
+				_exit(1);
+			p[i] = ~i;
+		}
+		for (i = 0; i < size / 4; i += page / 4)
+			if (p[i] != ~i)
+				_exit(2);
+		_exit(0);
+	}
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status)) {
+		fail("mmap-cow", "child status %#x", status);
+		return;
+	}
+	for (i = 0; i < size / 4; i += page / 4) {
+		if (p[i] != i) {
+			fail("mmap-cow", "parent page %zu changed to %#x", i / (page / 4), p[i]);
+			return;
+		}
+	}
+	if (munmap(p, size)) {
+		fail("mmap-cow", "munmap: %s", strerror(errno));
+		return;
+	}
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED) {
+		fail("mmap-cow", "second mmap: %s", strerror(errno));
+		return;
+	}
+	for (i = 0; i < size / 4; i += page / 4) {
+		if (p[i]) {
+			fail("mmap-cow", "fresh page %zu not zero", i / (page / 4));
+			return;
+		}
+	}
+	munmap(p, size);
+	ok("mmap-cow", "%zu MiB, %zu pages copied on write", mib, size / page);
+}
+
+static volatile sig_atomic_t usr1_count, segv_seen;
+static int *volatile bad_pointer = (int *)16;
+static sigjmp_buf segv_jump;
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+	usr1_count++;
+}
+
+static void on_segv(int sig)
+{
+	(void)sig;
+	segv_seen = 1;
+	siglongjmp(segv_jump, 1);
+}
+
+/* Signals to ourselves, from a child, and one from a real fault. */
+static void check_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_usr1 };
+	int i, status;
+	pid_t pid;
+
+	sigaction(SIGUSR1, &sa, NULL);
+	for (i = 0; i < 100; i++)
+		raise(SIGUSR1);
+	pid = fork();
+	if (!pid) {
+		for (i = 0; i < 100; i++) {
+			kill(getppid(), SIGUSR1);
+			usleep(100);
+		}
+		_exit(0);
+	}
+	waitpid(pid, &status, 0);
+	sa.sa_handler = on_segv;
+	sigaction(SIGSEGV, &sa, NULL);
+	if (!sigsetjmp(segv_jump, 1))
+		*bad_pointer = 1;
+	if (usr1_count < 101 || !segv_seen) {
+		fail("signals", "%d SIGUSR1 of 200, SIGSEGV %s", (int)usr1_count,
+		     segv_seen ? "seen" : "missing");
+		return;
+	}
+	ok("signals", "%d SIGUSR1 delivered, SIGSEGV caught", (int)usr1_count);
+}
+
+/* nanosleep() is the host's timer; CLOCK_MONOTONIC is the TSC. */
+static void check_nanosleep(void)
+{
+	struct timespec one = { .tv_sec = 1 };
+	double t0 = now(CLOCK_MONOTONIC), dt;
+
+	nanosleep(&one, NULL);
+	dt = now(CLOCK_MONOTONIC) - t0;
+	if (dt < 0.95 || dt > 1.05)
+		fail("nanosleep", "1 s took %.4f s", dt);
+	else
+		ok("nanosleep", "1 s took %.4f s", dt);
+}
+
+static void check_monotonic(double seconds)
+{
+	struct timespec prev, cur;
+	double t0 = now(CLOCK_MONOTONIC);
+	unsigned long reads = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &prev);
+	while (now(CLOCK_MONOTONIC) - t0 < seconds) {
+		clock_gettime(CLOCK_MONOTONIC, &cur);
+		reads++;
+		if (cur.tv_sec < prev.tv_sec ||
+		    (cur.tv_sec == prev.tv_sec && cur.tv_nsec < prev.tv_nsec)) {
+			fail("monotonic", "went back from %ld.%09ld to %ld.%09ld",
+			     (long)prev.tv_sec, prev.tv_nsec, (long)cur.tv_sec, cur.tv_nsec);
+			return;
+		}
+		prev = cur;
+	}
+	ok("monotonic", "%lu reads over %.1f s, never backwards", reads, seconds);
+}
+
+static bool cmdline_has(const char *word)
+{
+	static char buf[4096];
+	char *p;
+	size_t n = strlen(word);
+
+	if (slurp("/proc/cmdline", buf, sizeof(buf)) <= 0)
+		return false;
+	for (p = buf; (p = strstr(p, word)); p += n)
+		if ((p == buf || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\n' || !p[n]))
+			return true;
+	return false;
+}
+
+/*
+ * With lginit.reboot, the first boot writes a mark to the start of
+ * /dev/vda and asks for a restart; the second finds the mark, says so
+ * and goes on with the checks.
+ */
+static void maybe_reboot(void)
+{
+	static const char mark[16] = "lginit: booted";
+	char buf[16];
+	int fd;
+
+	if (!cmdline_has("lginit.reboot"))
+		return;
+	fd = open("/dev/vda", O_RDWR);
+	if (fd < 0) {
+		fail("reboot", "no /dev/vda: %s", strerror(errno));
+		return;
+	}
+	if (pread(fd, buf, sizeof(buf), 0) == sizeof(buf) && !memcmp(buf, mark, sizeof(mark))) {
+		memset(buf, 0, sizeof(buf));
+		if (pwrite(fd, buf, sizeof(buf), 0) != sizeof(buf) || fsync(fd))
+			fail("reboot", "cannot clear the mark");
+		else
+			ok("reboot", "second boot after a restart");
+		close(fd);
+		return;
+	}
+	if (pwrite(fd, mark, sizeof(mark), 0) != sizeof(mark) || fsync(fd)) {
+		fail("reboot", "cannot write the mark: %s", strerror(errno));
+		close(fd);
+		return;
+	}
+	close(fd);
+	say("lginit: restarting");
+	reboot(RB_AUTOBOOT);
+	fail("reboot", "reboot() returned: %s", strerror(errno));
+}
+
+static void setup_console(void)
+{
+	int fd;
+
+	mkdir("/dev", 0755);
+	mkdir("/proc", 0755);
+	mount("devtmpfs", "/dev", "devtmpfs", 0, NULL);
+	mount("proc", "/proc", "proc", 0, NULL);
+	fd = open("/dev/console", O_RDWR);
+	/* No console device yet (no virtio console): the kernel log will do. */
+	if (fd < 0)
+		fd = open("/dev/kmsg", O_WRONLY);
+	if (fd >= 0) {
+		dup2(fd, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		if (fd > 2)
+			close(fd);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	if (argc > 1 && !strcmp(argv[1], "child"))
+		return 42;
+
+	setup_console();
+	say("lginit: started at %.3f s after boot", now(CLOCK_MONOTONIC));
+	maybe_reboot();
+	check_uname();
+	check_cpuinfo();
+	check_fork_exec(argv[0], 1000);
+	check_pipe(1000);
+	check_mmap_cow(64);
+	check_signals();
+	check_nanosleep();
+	check_monotonic(2.0);
+	say("lginit: done, %d failed", failures);
+	if (cmdline_has("lginit.shell") && !access("/bin/sh", X_OK)) {
+		execl("/bin/sh", "sh", (char *)NULL);
+		say("lginit: no shell: %s", strerror(errno));
+	}
+	sync();
+	reboot(RB_POWER_OFF);
+	return 1;
+}

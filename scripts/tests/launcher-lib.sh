@@ -1,0 +1,58 @@
+# SPDX-License-Identifier: GPL-2.0
+# Helpers for the Launcher tests (tests/launcher-*).  Sourced after
+# ../lib.sh, never run.
+#
+# The Launcher's source is tools/lguest of the kernel tree (default the
+# quilt result, $LGUEST_CACHE/src/patched, or --tree DIR / $LGUEST_TREE);
+# while the series does not have it yet, the repository's mirror
+# tools-lguest/ is used instead.  It is always built out of place, under
+# $LGUEST_CACHE/launcher, against the tree's exported i386 headers.
+
+launcher_tree=${LGUEST_TREE:-$LGUEST_CACHE/src/patched}
+launcher_work=$LGUEST_CACHE/launcher
+
+# launcher_prepare: set launcher_src (a tools/lguest to build from, with
+# tools/scripts next to it) and launcher_hdr (-isystem flags).
+launcher_prepare()
+{
+	local src
+	[ -f "$launcher_tree/Makefile" ] ||
+		die "no kernel tree at $launcher_tree (run scripts/apply, or --tree DIR)"
+	mkdir -p "$launcher_work"
+	if [ -f "$launcher_tree/tools/lguest/Makefile" ]; then
+		src=$launcher_tree/tools/lguest
+	elif [ -f "$LGUEST_REPO/tools-lguest/Makefile" ]; then
+		src=$LGUEST_REPO/tools-lguest
+	else
+		die "no Launcher: neither $launcher_tree/tools/lguest nor tools-lguest/"
+	fi
+	# A private copy, so builds never write into either source.
+	rm -rf "$launcher_work/src"
+	mkdir -p "$launcher_work/src/tools"
+	cp -r "$launcher_tree/tools/scripts" "$launcher_work/src/tools/scripts"
+	cp -r "$src" "$launcher_work/src/tools/lguest"
+	rm -f "$launcher_work/src/tools/lguest/.mirror-of"
+	launcher_src=$launcher_work/src/tools/lguest
+	note "Launcher source: $src"
+
+	run_logged "$launcher_work/headers.log" \
+		make -s -C "$launcher_tree" O="$launcher_work/hdr" ARCH=i386 headers ||
+		die "make headers failed: see $launcher_work/headers.log"
+	[ -f "$launcher_work/hdr/usr/include/linux/lguest_launcher.h" ] ||
+		die "$launcher_tree has no linux/lguest_launcher.h"
+	launcher_hdr="-isystem $launcher_work/hdr/usr/include"
+}
+
+# launcher_build: a static 32-bit lguest at $launcher_work/bin/lguest,
+# which must build without a warning.
+launcher_build()
+{
+	mkdir -p "$launcher_work/bin"
+	run_logged "$launcher_work/make.log" make -C "$launcher_src" static=1 \
+		OUTPUT="$launcher_work/bin/" KHDR_INCLUDES="$launcher_hdr" ||
+		die "building the Launcher failed: see $launcher_work/make.log"
+	if grep -E 'warning:' "$launcher_work/make.log"; then
+		die "the Launcher does not build warning-free"
+	fi
+	launcher_bin=$launcher_work/bin/lguest
+}

@@ -1,0 +1,272 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vq_check: known answers for the device side, where the fuzzer only
+ * proves it does not crash.  It plays a well-behaved driver for each
+ * device, checks what comes back (data, status bytes, used lengths,
+ * interrupts), then a few rule-breaking guests, which must be stopped
+ * with the right reason.  Prints "ok"/"FAIL" lines; exit status 1 on any
+ * failure.
+ */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <linux/virtio_blk.h>
+#include <linux/virtio_config.h>
+#include <linux/virtio_mmio.h>
+#include <linux/virtio_ring.h>
+#include "../virtq.h"
+
+#define MEM_SIZE	0x40000
+#define QSIZE		8
+#define RING(q)		(0x1000 + (q) * 0x3000)	/* desc; avail +0x1000, used +0x2000 */
+#define DATA		0x10000
+
+static struct guest_mem mem;
+static unsigned int irqs, failures;
+static uint16_t avail_idx[2];
+
+static void count_irq(struct vdev *d)
+{
+	(void)d;
+	irqs++;
+}
+
+static const struct vdev_env env = { .raise_irq = count_irq };
+
+static void expect(int ok, const char *what)
+{
+	printf("%s %s\n", ok ? "ok" : "FAIL", what);
+	if (!ok)
+		failures++;
+}
+
+static void *gp(uint32_t gpa)
+{
+	return mem.base + gpa;
+}
+
+static void wr(struct vdev *d, uint32_t off, uint32_t val)
+{
+	vdev_mmio_write(d, off, 4, val);
+}
+
+static void bring_up(struct vdev *d)
+{
+	unsigned int q;
+
+	memset(mem.base, 0, MEM_SIZE);
+	guest_fault[0] = '\0';
+	avail_idx[0] = 0;
+	avail_idx[1] = 0;
+	wr(d, VIRTIO_MMIO_STATUS, 0);
+	wr(d, VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
+	wr(d, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
+	wr(d, VIRTIO_MMIO_DRIVER_FEATURES, 1);	/* VERSION_1 */
+	wr(d, VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
+	   VIRTIO_CONFIG_S_FEATURES_OK);
+	for (q = 0; q < d->type->nqueues; q++) {
+		wr(d, VIRTIO_MMIO_QUEUE_SEL, q);
+		wr(d, VIRTIO_MMIO_QUEUE_NUM, QSIZE);
+		wr(d, VIRTIO_MMIO_QUEUE_DESC_LOW, RING(q));
+		wr(d, VIRTIO_MMIO_QUEUE_AVAIL_LOW, RING(q) + 0x1000);
+		wr(d, VIRTIO_MMIO_QUEUE_USED_LOW, RING(q) + 0x2000);
+		wr(d, VIRTIO_MMIO_QUEUE_READY, 1);
+	}
+	wr(d, VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
+	   VIRTIO_CONFIG_S_FEATURES_OK | VIRTIO_CONFIG_S_DRIVER_OK);
+}
+
+static void set_desc(unsigned int q, unsigned int i, uint32_t addr, uint32_t len,
+		     uint16_t flags, uint16_t next)
+{
+	struct vring_desc *desc = gp(RING(q));
+
+	desc[i].addr = addr;
+	desc[i].len = len;
+	desc[i].flags = flags;
+	desc[i].next = next;
+}
+
+static void offer(unsigned int q, uint16_t head)
+{
+	struct vring_avail *avail = gp(RING(q) + 0x1000);
+
+	avail->ring[avail_idx[q] % QSIZE] = head;
+	avail->idx = ++avail_idx[q];
+}
+
+static struct vring_used_elem *used(unsigned int q, unsigned int n)
+{
+	struct vring_used *u = gp(RING(q) + 0x2000);
+
+	return &u->ring[n % QSIZE];
+}
+
+static void block_request(struct vdev *d, uint32_t type, uint64_t sector, uint32_t len,
+			  bool data_in)
+{
+	struct virtio_blk_outhdr *hdr = gp(DATA);
+
+	hdr->type = type;
+	hdr->sector = sector;
+	set_desc(0, 0, DATA, sizeof(*hdr), VRING_DESC_F_NEXT, 1);
+	if (len) {
+		set_desc(0, 1, DATA + 0x1000, len,
+			 VRING_DESC_F_NEXT | (data_in ? VRING_DESC_F_WRITE : 0), 2);
+		set_desc(0, 2, DATA + 0x3000, 1, VRING_DESC_F_WRITE, 0);
+	} else {
+		set_desc(0, 1, DATA + 0x3000, 1, VRING_DESC_F_WRITE, 0);
+	}
+	*(uint8_t *)gp(DATA + 0x3000) = 0xff;
+	offer(0, 0);
+	wr(d, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+}
+
+static void check_block(void)
+{
+	static struct vdev d;
+	char path[] = "/tmp/vq_check.XXXXXX";
+	uint8_t *status = gp(DATA + 0x3000), buf[1024];
+	int fd = mkstemp(path), i;
+	uint32_t v;
+
+	unlink(path);
+	if (fd < 0 || ftruncate(fd, 8192))
+		exit(2);
+	vdev_init(&d, &block_type, &mem, &env, 1);
+	block_setup(&d, fd, 8192, false);
+	bring_up(&d);
+	vdev_mmio_read(&d, VIRTIO_MMIO_CONFIG, 4, &v);
+	expect(v == 16, "block: capacity 16 sectors in config space");
+	vdev_mmio_read(&d, VIRTIO_MMIO_DEVICE_ID, 4, &v);
+	expect(v == 2, "block: device id 2");
+
+	memset(gp(DATA + 0x1000), 0x5a, 1024);
+	irqs = 0;
+	block_request(&d, VIRTIO_BLK_T_OUT, 3, 1024, false);
+	expect(*status == VIRTIO_BLK_S_OK && used(0, 0)->len == 1 && irqs == 1,
+	       "block: write 2 sectors, status OK, used len 1, one interrupt");
+	expect(pread(fd, buf, 1024, 3 * 512) == 1024 && buf[0] == 0x5a && buf[1023] == 0x5a,
+	       "block: the data is in the file at sector 3");
+	memset(gp(DATA + 0x1000), 0, 1024);
+	block_request(&d, VIRTIO_BLK_T_IN, 3, 1024, true);
+	expect(*status == VIRTIO_BLK_S_OK && used(0, 1)->len == 1025 &&
+	       *(uint8_t *)gp(DATA + 0x1000 + 1023) == 0x5a,
+	       "block: read it back, used len 1025");
+	block_request(&d, VIRTIO_BLK_T_IN, 15, 1024, true);
+	expect(*status == VIRTIO_BLK_S_IOERR, "block: read past the end is IOERR");
+	block_request(&d, VIRTIO_BLK_T_IN, ~0ULL / 256, 512, true);
+	expect(*status == VIRTIO_BLK_S_IOERR, "block: huge sector is IOERR");
+	block_request(&d, VIRTIO_BLK_T_FLUSH, 0, 0, false);
+	expect(*status == VIRTIO_BLK_S_OK, "block: flush OK");
+	block_request(&d, 99, 0, 0, false);
+	expect(*status == VIRTIO_BLK_S_UNSUPP, "block: unknown request is UNSUPP");
+	block_request(&d, VIRTIO_BLK_T_GET_ID, 0, 20, true);
+	expect(*status == VIRTIO_BLK_S_OK && !strcmp(gp(DATA + 0x1000), "lguest-block-1"),
+	       "block: GET_ID");
+	d.read_only = true;
+	block_request(&d, VIRTIO_BLK_T_OUT, 0, 512, false);
+	expect(*status == VIRTIO_BLK_S_IOERR, "block: write to read-only is IOERR");
+	expect(!guest_is_bad(), "block: the guest stayed good");
+
+	/* Rule breakers. */
+	for (i = 0; i < 4; i++) {
+		static const char *const why[4] = { "loops", "outside guest memory",
+						     "beyond", "avail index jumped" };
+		bring_up(&d);
+		set_desc(0, 0, DATA, 16, VRING_DESC_F_NEXT, 1);
+		set_desc(0, 1, DATA, 16, VRING_DESC_F_NEXT, 0);
+		if (i == 1)
+			set_desc(0, 1, MEM_SIZE - 8, 16, VRING_DESC_F_WRITE, 0);
+		if (i == 2)
+			set_desc(0, 1, DATA, 16, VRING_DESC_F_NEXT, QSIZE);
+		offer(0, 0);
+		if (i == 3)
+			((struct vring_avail *)gp(RING(0) + 0x1000))->idx = QSIZE + 1;
+		wr(&d, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+		expect(strstr(guest_fault, why[i]), why[i]);
+		printf("    (%s)\n", guest_fault);
+	}
+	bring_up(&d);
+	wr(&d, VIRTIO_MMIO_STATUS, 0);
+	wr(&d, VIRTIO_MMIO_QUEUE_SEL, 0);
+	wr(&d, VIRTIO_MMIO_QUEUE_NUM, 6);
+	wr(&d, VIRTIO_MMIO_QUEUE_READY, 1);
+	expect(strstr(guest_fault, "power of 2"), "queue size 6 refused");
+	guest_fault[0] = '\0';
+	vdev_mmio_read(&d, VIRTIO_MMIO_STATUS, 2, &v);
+	expect(strstr(guest_fault, "2-byte read"), "16-bit register read refused");
+	close(fd);
+}
+
+static void check_console_and_net(void)
+{
+	static struct vdev con, net;
+	static const uint8_t mac[6] = { 2, 1, 2, 3, 4, 5 };
+	int out[2], in[2], sp[2];
+	char buf[64];
+	uint32_t v;
+	ssize_t n;
+
+	if (pipe(out) || pipe(in) || socketpair(AF_UNIX, SOCK_DGRAM, 0, sp))
+		exit(2);
+	vdev_init(&con, &console_type, &mem, &env, 0);
+	console_setup(&con, in[0], out[1], false);
+	bring_up(&con);
+	memcpy(gp(DATA), "hello", 5);
+	set_desc(1, 0, DATA, 5, 0, 0);
+	offer(1, 0);
+	wr(&con, VIRTIO_MMIO_QUEUE_NOTIFY, 1);
+	n = read(out[0], buf, sizeof(buf));
+	expect(n == 5 && !memcmp(buf, "hello", 5), "console: output reaches stdout");
+	set_desc(0, 0, DATA + 0x100, 64, VRING_DESC_F_WRITE, 0);
+	offer(0, 0);
+	wr(&con, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	expect(vdev_wants_input(&con), "console: wants input with a buffer offered");
+	if (write(in[1], "typed", 5) != 5)
+		exit(2);
+	vdev_input(&con);
+	expect(used(0, 0)->len == 5 && !memcmp(gp(DATA + 0x100), "typed", 5),
+	       "console: input reaches the guest");
+	if (write(in[1], "more", 4) != 4)
+		exit(2);
+	vdev_input(&con);
+	expect(con.input_stalled && !vdev_wants_input(&con),
+	       "console: no buffer left: input waits");
+
+	vdev_init(&net, &net_type, &mem, &env, 2);
+	net_setup(&net, sp[0], mac);
+	bring_up(&net);
+	vdev_mmio_read(&net, VIRTIO_MMIO_CONFIG + 5, 1, &v);
+	expect(v == 5, "net: MAC in config space");
+	memset(gp(DATA), 0, 12);
+	memcpy(gp(DATA + 12), "packet!", 7);
+	set_desc(1, 0, DATA, 12, VRING_DESC_F_NEXT, 1);
+	set_desc(1, 1, DATA + 12, 7, 0, 0);
+	offer(1, 0);
+	wr(&net, VIRTIO_MMIO_QUEUE_NOTIFY, 1);
+	n = recv(sp[1], buf, sizeof(buf), MSG_DONTWAIT);
+	expect(n == 7 && !memcmp(buf, "packet!", 7), "net: transmit strips the header");
+	set_desc(0, 0, DATA + 0x100, 1526, VRING_DESC_F_WRITE, 0);
+	offer(0, 0);
+	wr(&net, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	if (send(sp[1], "reply", 5, 0) != 5)
+		exit(2);
+	vdev_input(&net);
+	expect(used(0, 0)->len == 17 && !memcmp(gp(DATA + 0x100 + 12), "reply", 5) &&
+	       *(uint16_t *)gp(DATA + 0x100 + 10) == 1,
+	       "net: receive adds a header with num_buffers 1");
+}
+
+int main(void)
+{
+	mem.size = MEM_SIZE;
+	mem.base = calloc(1, MEM_SIZE);
+	check_block();
+	check_console_and_net();
+	printf("vq_check: %u failures\n", failures);
+	return failures ? 1 : 0;
+}

@@ -1,0 +1,1084 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * lguest: the Launcher.
+ *
+ * L:010 A guest is an ordinary process's business.  This program maps a
+ * piece of its own memory to be the guest's physical memory, copies a
+ * kernel (and maybe an initrd) into it, writes the boot parameters a
+ * bootloader would, and then hands the lot to the host through
+ * /dev/lguest.  From then on it sits in a loop: LGUEST_RUN runs the guest
+ * until the guest needs something only we can give, mostly a device.
+ *
+ * Devices are virtio-mmio: each is one page in a window just above the
+ * guest's memory, announced on the guest's command line.  The guest's
+ * accesses there come back to us as exits, which we decode and answer
+ * (handle_mmio()); the real work happens in virtq.c and devices.c, which
+ * walk the guest's rings.  Input (the terminal, the tap) is watched by a
+ * second thread, which only pokes us with LGUEST_BREAK: all device state
+ * stays in this thread, and the guest is never polled.
+ *
+ * See tools/lguest/lguest.txt for how to use it.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <grp.h>
+#include <limits.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <unistd.h>
+#include <asm/bootparam.h>
+#include <asm/lguest_hcall.h>
+#include <linux/if_tun.h>
+#include <linux/lguest_launcher.h>
+#include <linux/sockios.h>
+#include "insn.h"
+#include "virtq.h"
+
+/*
+ * L:020 The guest's physical memory map.  The kernel links itself to
+ * load at 16 MiB; below it we put the boot parameters and the command
+ * line, at the top of memory the initrd, and right above memory the
+ * device window, one page per device.  The limits keep all of it inside
+ * what a 3G/1G guest can map as lowmem, and the window below the guest
+ * kernel's own addresses.
+ */
+#define MEM_MIN_MB		32
+#define MEM_MAX_MB		768
+#define BOOT_PARAMS_GPA		0x10000
+#define CMDLINE_GPA		0x11000
+#define CMDLINE_MAX		2048	/* the x86 kernel's COMMAND_LINE_SIZE */
+#define MAX_DEVICES		15	/* IRQs 1-15; 0 is the guest's timer */
+#define PAGE			4096UL
+
+static struct {
+	bool verbose;
+	unsigned long mem_mb;
+	const char *kernel, *initrd, *user, *chroot;
+	char *const *args;		/* for the guest's command line */
+	int nargs;
+} opt;
+
+static struct guest_mem mem;
+static int lguest_fd = -1;
+static struct lguest_setup setup;
+static int kernel_fd = -1, initrd_fd = -1;
+static uint64_t kernel_end;		/* first byte after the loaded kernel */
+static char cmdline[CMDLINE_MAX];
+
+static struct vdev devices[MAX_DEVICES];
+static unsigned int ndevices;
+
+static void launcher_quit(const char *why);
+static void raise_irq(struct vdev *d);
+static const struct vdev_env env = {
+	.raise_irq = raise_irq,
+	.quit = launcher_quit,
+};
+
+/* Our own trouble: say what and stop. */
+static void __attribute__((noreturn, format(printf, 1, 2))) fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "lguest: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n");
+	exit(1);
+}
+
+static void __attribute__((format(printf, 1, 2))) verbose(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!opt.verbose)
+		return;
+	fprintf(stderr, "lguest: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n");
+}
+
+/*
+ * L:030 The terminal.  The guest runs its own line discipline, so ours
+ * gets out of the way: no echo, no line editing, no signals from ^C
+ * (three in a row still stop us).  We keep output processing, so the
+ * early console's bare newlines still start new lines.  Whatever way we
+ * leave, the terminal must be as we found it.
+ */
+static struct termios saved_termios;
+static bool termios_saved;
+
+static void restore_terminal(void)
+{
+	if (termios_saved)
+		tcsetattr(STDIN_FILENO, TCSANOW, &saved_termios);
+}
+
+static void on_signal(int sig)
+{
+	restore_terminal();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void setup_terminal(void)
+{
+	struct termios t;
+	struct sigaction sa = { .sa_handler = on_signal };
+
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	atexit(restore_terminal);
+	if (!isatty(STDIN_FILENO) || tcgetattr(STDIN_FILENO, &saved_termios))
+		return;
+	termios_saved = true;
+	t = saved_termios;
+	t.c_lflag &= ~(ICANON | ECHO | ISIG | IEXTEN);
+	t.c_iflag &= ~(ICRNL | IXON);
+	t.c_cc[VMIN] = 1;
+	t.c_cc[VTIME] = 0;
+	tcsetattr(STDIN_FILENO, TCSANOW, &t);
+}
+
+static void launcher_quit(const char *why)
+{
+	fprintf(stderr, "\nlguest: %s: stopping the guest\n", why);
+	exit(130);
+}
+
+/*
+ * L:040 Options.  They follow the classic Launcher: options, then the
+ * memory size in megabytes, the kernel, and anything else goes on the
+ * guest's command line.
+ */
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: lguest [--verbose] [--tunnet=<ipaddr>[:<macaddr>]|bridge:<bridgename>[:<macaddr>]]\n"
+		"              [--block=<filename>] [--initrd=<filename>] [--rng]\n"
+		"              [--username=<user>] [--chroot=<dir>]\n"
+		"              <mem-in-MB> vmlinux [kernel args...]\n"
+		"Run vmlinux as an lguest guest with <mem-in-MB> (%d-%d) megabytes of memory.\n"
+		"--tunnet and --block may be repeated.  See tools/lguest/lguest.txt.\n",
+		MEM_MIN_MB, MEM_MAX_MB);
+}
+
+static void __attribute__((noreturn, format(printf, 1, 2))) bad_usage(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "lguest: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n");
+	usage(stderr);
+	exit(2);
+}
+
+/* Devices are created in option order; the console is always first. */
+static struct vdev *new_device(const struct vdev_type *type)
+{
+	struct vdev *d;
+
+	if (ndevices >= MAX_DEVICES)
+		bad_usage("too many devices (at most %d, with the console)", MAX_DEVICES);
+	d = &devices[ndevices];
+	vdev_init(d, type, &mem, &env, ndevices);
+	ndevices++;
+	return d;
+}
+
+/* "<mac>" as six hex bytes; NULL or "" means make one up. */
+static void parse_mac(const char *s, uint8_t mac[6], const char *arg)
+{
+	int used = 0, fd;
+
+	if (s && *s) {
+		if (sscanf(s, "%2hhx:%2hhx:%2hhx:%2hhx:%2hhx:%2hhx%n", &mac[0], &mac[1],
+			   &mac[2], &mac[3], &mac[4], &mac[5], &used) != 6 || s[used])
+			bad_usage("--tunnet=%s: '%s' is not a MAC address like 02:00:00:00:00:01",
+				  arg, s);
+		if (mac[0] & 1)
+			bad_usage("--tunnet=%s: %s is a multicast address", arg, s);
+		return;
+	}
+	/* Locally administered, unicast, and random. */
+	fd = open("/dev/urandom", O_RDONLY);
+	if (fd < 0 || read(fd, mac, 6) != 6)
+		fail("cannot read /dev/urandom for a MAC address: %m");
+	close(fd);
+	mac[0] = (mac[0] & 0xfe) | 0x02;
+}
+
+/* Names were checked to fit; the ifreq was zeroed, so it ends in NUL. */
+static void set_ifname(struct ifreq *ifr, const char *name)
+{
+	memcpy(ifr->ifr_name, name, strnlen(name, IFNAMSIZ - 1));
+}
+
+/* Bring the tap up, with an address or in a bridge. */
+static void configure_tap(const char *tap, const char *bridge, struct in_addr ip)
+{
+	struct sockaddr_in addr = { .sin_family = AF_INET, .sin_addr = ip };
+	struct ifreq ifr;
+	int sock = socket(AF_INET, SOCK_DGRAM, 0);
+
+	if (sock < 0)
+		fail("cannot make a socket to configure %s: %m", tap);
+	memset(&ifr, 0, sizeof(ifr));
+	if (bridge) {
+		set_ifname(&ifr, bridge);
+		ifr.ifr_ifindex = if_nametoindex(tap);
+		if (!ifr.ifr_ifindex || ioctl(sock, SIOCBRADDIF, &ifr))
+			fail("cannot add %s to bridge %s: %m", tap, bridge);
+	} else {
+		set_ifname(&ifr, tap);
+		memcpy(&ifr.ifr_addr, &addr, sizeof(addr));
+		if (ioctl(sock, SIOCSIFADDR, &ifr))
+			fail("cannot give %s the address %s: %m", tap, inet_ntoa(ip));
+	}
+	memset(&ifr, 0, sizeof(ifr));
+	set_ifname(&ifr, tap);
+	if (ioctl(sock, SIOCGIFFLAGS, &ifr))
+		fail("cannot read the flags of %s: %m", tap);
+	ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+	if (ioctl(sock, SIOCSIFFLAGS, &ifr))
+		fail("cannot bring %s up: %m", tap);
+	close(sock);
+}
+
+/*
+ * --tunnet=<ipaddr>[:<mac>] or bridge:<name>[:<mac>]: a tap device on the
+ * host, which the guest sees as its network card.  (An IPv4 address has
+ * no colons, and neither has a bridge's name, so the first colon ends it.)
+ * Parsed once to check the options, and again to make the device.
+ */
+struct net_spec {
+	char bridge[IFNAMSIZ];		/* "" for an address */
+	struct in_addr ip;
+	uint8_t mac[6];
+};
+
+static void parse_tunnet(const char *arg, struct net_spec *n, bool make_mac)
+{
+	const char *what = arg, *mac_str;
+	char ip[16];
+	size_t len;
+
+	memset(n, 0, sizeof(*n));
+	if (!strncmp(arg, "bridge:", 7))
+		what = arg + 7;
+	mac_str = strchr(what, ':');
+	len = mac_str ? (size_t)(mac_str - what) : strlen(what);
+	if (what != arg) {
+		if (!len || len >= IFNAMSIZ)
+			bad_usage("--tunnet=%s: a bridge name has 1 to %d characters", arg,
+				  IFNAMSIZ - 1);
+		memcpy(n->bridge, what, len);
+	} else {
+		if (len >= sizeof(ip))
+			len = sizeof(ip) - 1;	/* too long: inet_pton refuses it */
+		memcpy(ip, what, len);
+		ip[len] = '\0';
+		if (inet_pton(AF_INET, ip, &n->ip) != 1)
+			bad_usage("--tunnet=%s: '%s' is not an IPv4 address (want <ipaddr>[:<macaddr>] or bridge:<name>[:<macaddr>])",
+				  arg, ip);
+	}
+	if (mac_str || make_mac)
+		parse_mac(mac_str ? mac_str + 1 : NULL, n->mac, arg);
+}
+
+static void add_net(const char *arg)
+{
+	struct net_spec n;
+	struct ifreq ifr;
+	struct vdev *d;
+	int fd;
+
+	parse_tunnet(arg, &n, true);
+	fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		fail("cannot open /dev/net/tun: %m (--tunnet needs the tun driver, CONFIG_TUN)");
+	memset(&ifr, 0, sizeof(ifr));
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+	strcpy(ifr.ifr_name, "lgtap%d");
+	if (ioctl(fd, TUNSETIFF, &ifr))
+		fail("cannot create a tap device: %m");
+	if (fcntl(fd, F_SETFL, O_NONBLOCK))
+		fail("cannot make %s non-blocking: %m", ifr.ifr_name);
+	configure_tap(ifr.ifr_name, n.bridge[0] ? n.bridge : NULL, n.ip);
+
+	d = new_device(&net_type);
+	net_setup(d, fd, n.mac);
+	verbose("net: %s %s %s, guest MAC %02x:%02x:%02x:%02x:%02x:%02x",
+		ifr.ifr_name, n.bridge[0] ? "in bridge" : "with address",
+		n.bridge[0] ? n.bridge : inet_ntoa(n.ip), n.mac[0], n.mac[1], n.mac[2],
+		n.mac[3], n.mac[4], n.mac[5]);
+}
+
+/* --block=<file>: read-write if we may, read-only if we may only read. */
+static void add_block(const char *file)
+{
+	bool ro = false;
+	off_t size;
+	int fd;
+
+	fd = open(file, O_RDWR | O_CLOEXEC);
+	if (fd < 0 && (errno == EACCES || errno == EROFS || errno == EPERM)) {
+		fd = open(file, O_RDONLY | O_CLOEXEC);
+		ro = true;
+	}
+	if (fd < 0)
+		fail("cannot open block file %s: %m", file);
+	size = lseek(fd, 0, SEEK_END);
+	if (size < 0)
+		fail("cannot find the size of block file %s: %m", file);
+	if (size % 512)
+		fprintf(stderr, "lguest: %s: the last %lld bytes (not a whole sector) are unused\n",
+			file, (long long)(size % 512));
+	block_setup(new_device(&block_type), fd, size, ro);
+	verbose("block: %s, %lld sectors%s", file, (long long)size / 512,
+		ro ? ", read-only" : "");
+}
+
+static void add_rng(void)
+{
+	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		fail("cannot open /dev/urandom: %m");
+	rng_setup(new_device(&rng_type), fd);
+	verbose("rng: from /dev/urandom");
+}
+
+enum { OPT_TUNNET = 1, OPT_BLOCK, OPT_INITRD, OPT_RNG, OPT_USER, OPT_CHROOT };
+
+static const struct option long_options[] = {
+	{ "verbose",	no_argument,		NULL, 'v' },
+	{ "tunnet",	required_argument,	NULL, OPT_TUNNET },
+	{ "block",	required_argument,	NULL, OPT_BLOCK },
+	{ "initrd",	required_argument,	NULL, OPT_INITRD },
+	{ "rng",	no_argument,		NULL, OPT_RNG },
+	{ "username",	required_argument,	NULL, OPT_USER },
+	{ "chroot",	required_argument,	NULL, OPT_CHROOT },
+	{ "help",	no_argument,		NULL, 'h' },
+	{ NULL, 0, NULL, 0 }
+};
+
+/*
+ * The options in two passes: first check them all, so that a typo is
+ * reported before anything is opened, then create the devices in order.
+ */
+static void parse_options(int argc, char **argv)
+{
+	char *end;
+	int c;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+vh", long_options, NULL)) != -1) {
+		switch (c) {
+		case 'v':
+			opt.verbose = true;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		case OPT_INITRD:
+			opt.initrd = optarg;
+			break;
+		case OPT_USER:
+			opt.user = optarg;
+			break;
+		case OPT_CHROOT:
+			opt.chroot = optarg;
+			break;
+		case OPT_TUNNET:
+			parse_tunnet(optarg, &(struct net_spec){}, false);
+			break;
+		case OPT_BLOCK:
+		case OPT_RNG:
+			break;		/* devices: second pass */
+		case '?':
+		default:
+			if (optopt)
+				bad_usage("option '%s' is unknown or lacks its argument",
+					  argv[optind - 1]);
+			bad_usage("unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (argc - optind < 2)
+		bad_usage("need the memory size in megabytes and a kernel");
+	errno = 0;
+	opt.mem_mb = strtoul(argv[optind], &end, 10);
+	if (errno || end == argv[optind] || *end || argv[optind][0] == '-')
+		bad_usage("memory size '%s' is not a number of megabytes", argv[optind]);
+	if (opt.mem_mb < MEM_MIN_MB)
+		bad_usage("%lu MB of memory is too small: at least %d MB", opt.mem_mb, MEM_MIN_MB);
+	if (opt.mem_mb > MEM_MAX_MB)
+		bad_usage("%lu MB of memory is too large: at most %d MB (the guest's lowmem)",
+			  opt.mem_mb, MEM_MAX_MB);
+	opt.kernel = argv[optind + 1];
+	opt.args = argv + optind + 2;
+	opt.nargs = argc - optind - 2;
+}
+
+static void create_devices(int argc, char **argv)
+{
+	int c;
+
+	console_setup(new_device(&console_type), STDIN_FILENO, STDOUT_FILENO,
+		      isatty(STDIN_FILENO));
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+vh", long_options, NULL)) != -1) {
+		if (c == OPT_TUNNET)
+			add_net(optarg);
+		else if (c == OPT_BLOCK)
+			add_block(optarg);
+		else if (c == OPT_RNG)
+			add_rng();
+	}
+}
+
+/*
+ * L:050 Guest memory is anonymous memory of ours.  The host reaches it
+ * through our page tables, so it costs nothing until touched, and
+ * throwing it away (for a reboot) gives zeroed pages again.
+ */
+static void map_memory(void)
+{
+	mem.size = (uint64_t)opt.mem_mb << 20;
+	mem.base = mmap(NULL, mem.size, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (mem.base == MAP_FAILED)
+		fail("cannot map %lu MB of guest memory: %m", opt.mem_mb);
+}
+
+static void read_exactly(int fd, void *buf, size_t len, uint64_t off, const char *what)
+{
+	ssize_t n;
+
+	while (len) {
+		n = pread(fd, buf, len, off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			fail("cannot read %s: %m", what);
+		if (n == 0)
+			fail("%s is truncated", what);
+		buf = (uint8_t *)buf + n;
+		len -= n;
+		off += n;
+	}
+}
+
+/* A bzImage starts with a boot sector whose setup header says "HdrS". */
+static bool is_bzimage(int fd)
+{
+	uint8_t sect[0x206];
+
+	return pread(fd, sect, sizeof(sect), 0) == sizeof(sect) &&
+	       sect[0x1fe] == 0x55 && sect[0x1ff] == 0xaa && !memcmp(sect + 0x202, "HdrS", 4);
+}
+
+static void open_kernel(void)
+{
+	kernel_fd = open(opt.kernel, O_RDONLY | O_CLOEXEC);
+	if (kernel_fd < 0)
+		fail("cannot open kernel %s: %m", opt.kernel);
+	if (opt.initrd) {
+		initrd_fd = open(opt.initrd, O_RDONLY | O_CLOEXEC);
+		if (initrd_fd < 0)
+			fail("cannot open initrd %s: %m", opt.initrd);
+	}
+}
+
+static void check_elf_header(const Elf32_Ehdr *eh)
+{
+	if (memcmp(eh->e_ident, ELFMAG, SELFMAG))
+		fail("%s is not an ELF file: lguest needs a vmlinux", opt.kernel);
+	if (eh->e_ident[EI_CLASS] != ELFCLASS32 || eh->e_ident[EI_DATA] != ELFDATA2LSB ||
+	    eh->e_machine != EM_386 || eh->e_type != ET_EXEC)
+		fail("%s is not a 32-bit x86 executable: lguest needs an i386 vmlinux",
+		     opt.kernel);
+	if (eh->e_phentsize != sizeof(Elf32_Phdr) || !eh->e_phnum || eh->e_phnum > 64)
+		fail("%s has a strange program header table", opt.kernel);
+}
+
+/*
+ * One loadable segment, at its physical address.  Its virtual address
+ * says where the kernel expects to see it once paging is on: the gap is
+ * the kernel's PAGE_OFFSET, which must be the same for every segment.
+ */
+static void load_segment(const Elf32_Phdr *ph, uint32_t *page_offset, bool first)
+{
+	uint32_t off = ph->p_vaddr - ph->p_paddr;
+	void *dst;
+
+	if (ph->p_filesz > ph->p_memsz)
+		fail("%s: a segment has more in the file than in memory", opt.kernel);
+	dst = gpa_to_ptr(&mem, ph->p_paddr, ph->p_memsz);
+	if (!dst)
+		fail("%s does not fit in %lu MB: a segment at %#x takes %#x bytes",
+		     opt.kernel, opt.mem_mb, ph->p_paddr, ph->p_memsz);
+	if (first)
+		*page_offset = off;
+	else if (off != *page_offset)
+		fail("%s: segments disagree on PAGE_OFFSET (%#x and %#x)", opt.kernel,
+		     *page_offset, off);
+	if (off % PAGE)
+		fail("%s: PAGE_OFFSET %#x is not page aligned", opt.kernel, off);
+	read_exactly(kernel_fd, dst, ph->p_filesz, ph->p_offset, opt.kernel);
+	if ((uint64_t)ph->p_paddr + ph->p_memsz > kernel_end)
+		kernel_end = (uint64_t)ph->p_paddr + ph->p_memsz;
+	verbose("kernel: segment %#x-%#llx (%#x from the file) at virtual %#x",
+		ph->p_paddr, (unsigned long long)ph->p_paddr + ph->p_memsz,
+		ph->p_filesz, ph->p_vaddr);
+}
+
+/*
+ * L:060 The kernel.  A vmlinux is an ELF executable whose segments carry
+ * their physical load addresses, and whose entry point is physical too
+ * (startup_32 runs before paging).  The host starts the guest with its
+ * memory seen both at 0 and at PAGE_OFFSET, so either works.
+ */
+static void load_kernel(void)
+{
+	uint32_t page_offset = 0, entry;
+	bool loaded = false, entry_ok = false;
+	Elf32_Ehdr eh;
+	Elf32_Phdr ph;
+	int i;
+
+	if (is_bzimage(kernel_fd))
+		fail("%s is a bzImage: lguest boots the uncompressed vmlinux (the ELF file at the top of the kernel build directory)", opt.kernel);
+	if (pread(kernel_fd, &eh, sizeof(eh), 0) != sizeof(eh))
+		fail("%s is not an ELF file (too short): lguest needs a vmlinux", opt.kernel);
+	check_elf_header(&eh);
+
+	kernel_end = 0;
+	for (i = 0; i < eh.e_phnum; i++) {
+		read_exactly(kernel_fd, &ph, sizeof(ph),
+			     eh.e_phoff + (uint64_t)i * sizeof(ph), opt.kernel);
+		if (ph.p_type != PT_LOAD || !ph.p_memsz)
+			continue;
+		load_segment(&ph, &page_offset, !loaded);
+		loaded = true;
+	}
+	if (!loaded)
+		fail("%s has nothing to load", opt.kernel);
+
+	entry = eh.e_entry;
+	if (page_offset && entry >= page_offset)
+		entry -= page_offset;
+	for (i = 0; i < eh.e_phnum && !entry_ok; i++) {
+		read_exactly(kernel_fd, &ph, sizeof(ph),
+			     eh.e_phoff + (uint64_t)i * sizeof(ph), opt.kernel);
+		entry_ok = ph.p_type == PT_LOAD && entry >= ph.p_paddr &&
+			   entry - ph.p_paddr < ph.p_memsz;
+	}
+	if (!entry_ok)
+		fail("%s: entry point %#x is not in a loaded segment", opt.kernel, eh.e_entry);
+	if (kernel_end > mem.size - PAGE)
+		fail("%s leaves no room in %lu MB", opt.kernel, opt.mem_mb);
+	setup.entry = entry;
+	setup.page_offset = page_offset;
+	verbose("kernel: %s, entry %#x, PAGE_OFFSET %#x", opt.kernel, entry, page_offset);
+}
+
+/* The initrd goes as high as it can, page aligned, above the kernel. */
+static void load_initrd(struct boot_params *bp)
+{
+	struct stat st;
+	uint64_t addr;
+
+	if (initrd_fd < 0)
+		return;
+	if (fstat(initrd_fd, &st))
+		fail("cannot stat initrd %s: %m", opt.initrd);
+	if (!S_ISREG(st.st_mode))
+		fail("initrd %s is not a file", opt.initrd);
+	if ((uint64_t)st.st_size > mem.size ||
+	    ((mem.size - st.st_size) & ~(PAGE - 1)) < ((kernel_end + PAGE - 1) & ~(PAGE - 1)))
+		fail("initrd %s (%lld bytes) does not fit in %lu MB above the kernel",
+		     opt.initrd, (long long)st.st_size, opt.mem_mb);
+	addr = (mem.size - st.st_size) & ~(PAGE - 1);
+	read_exactly(initrd_fd, mem.base + addr, st.st_size, 0, opt.initrd);
+	bp->hdr.ramdisk_image = addr;
+	bp->hdr.ramdisk_size = st.st_size;
+	verbose("initrd: %s at %#llx, %lld bytes", opt.initrd, (unsigned long long)addr,
+		(long long)st.st_size);
+}
+
+static void cmdline_add(const char *s)
+{
+	size_t used = strlen(cmdline);
+
+	if (used + !!used + strlen(s) >= sizeof(cmdline))
+		fail("the kernel command line is longer than %d bytes", CMDLINE_MAX - 1);
+	if (used)
+		cmdline[used++] = ' ';
+	strcpy(cmdline + used, s);
+}
+
+/*
+ * L:070 The command line tells the guest where its devices are (a
+ * virtio_mmio.device=<size>@<address>:<irq> for each), then comes what
+ * the user typed.  Unless the user picked a console, the guest's is the
+ * virtio console, hvc0.
+ */
+static void build_cmdline(void)
+{
+	char dev[64];
+	bool console = false;
+	unsigned int i;
+	int a;
+
+	cmdline[0] = '\0';
+	for (i = 0; i < ndevices; i++) {
+		snprintf(dev, sizeof(dev), "virtio_mmio.device=4K@%#x:%u",
+			 setup.mmio_base + i * VDEV_PAGE, devices[i].irq);
+		cmdline_add(dev);
+	}
+	for (a = 0; a < opt.nargs; a++)
+		if (!strncmp(opt.args[a], "console=", 8))
+			console = true;
+	if (!console)
+		cmdline_add("console=hvc0");
+	for (a = 0; a < opt.nargs; a++)
+		cmdline_add(opt.args[a]);
+	verbose("command line: %s", cmdline);
+}
+
+/*
+ * L:080 The boot parameters, as the x86 boot protocol has them (the
+ * "zero page").  We are a bootloader of type 0xff (unnamed) speaking
+ * protocol 2.15, and hardware_subarch tells the kernel's startup_32 that
+ * it runs under lguest: it then keeps the segments and stack the host set
+ * up, and jumps to lguest_entry.  Memory is one RAM range from 0.
+ */
+static void write_boot_params(void)
+{
+	struct boot_params *bp = gpa_to_ptr(&mem, BOOT_PARAMS_GPA, sizeof(*bp));
+
+	memset(bp, 0, sizeof(*bp));
+	bp->hdr.header = 0x53726448;		/* "HdrS" */
+	bp->hdr.version = 0x020f;
+	bp->hdr.boot_flag = 0xaa55;
+	bp->hdr.type_of_loader = 0xff;
+	bp->hdr.loadflags = LOADED_HIGH;
+	bp->hdr.hardware_subarch = X86_SUBARCH_LGUEST;
+	bp->hdr.cmd_line_ptr = CMDLINE_GPA;
+	bp->hdr.cmdline_size = CMDLINE_MAX - 1;
+	bp->e820_entries = 1;
+	bp->e820_table[0].addr = 0;
+	bp->e820_table[0].size = mem.size;
+	bp->e820_table[0].type = 1;		/* E820_TYPE_RAM */
+	load_initrd(bp);
+	memcpy(mem.base + CMDLINE_GPA, cmdline, strlen(cmdline) + 1);
+	verbose("boot params at %#x, command line at %#x", BOOT_PARAMS_GPA, CMDLINE_GPA);
+}
+
+/* Everything that goes into guest memory; again for every reboot. */
+static void load_guest(void)
+{
+	load_kernel();
+	write_boot_params();
+}
+
+static void open_lguest(void)
+{
+	lguest_fd = open("/dev/lguest", O_RDWR | O_CLOEXEC);
+	if (lguest_fd < 0)
+		fail("cannot open /dev/lguest: %m (is the lg module loaded? CONFIG_LGUEST)");
+}
+
+static void setup_guest(void)
+{
+	setup.mem_base = (uintptr_t)mem.base;
+	setup.mem_pages = mem.size / PAGE;
+	setup.mmio_base = mem.size;
+	setup.mmio_size = ndevices * VDEV_PAGE;
+	setup.boot_params = BOOT_PARAMS_GPA;
+	setup.flags = 0;
+	if (ioctl(lguest_fd, LGUEST_SETUP, &setup))
+		fail("LGUEST_SETUP failed: %m");
+}
+
+/*
+ * L:090 Dropping privileges.  Everything that needs root is open by now
+ * (/dev/lguest, the tap, block files, /dev/urandom), so we can shut
+ * ourselves in a chroot and become a nobody; the guest never notices.
+ * The user is looked up first, while /etc/passwd is still in reach.
+ */
+static uid_t run_uid;
+static gid_t run_gid;
+
+static void lookup_user(void)
+{
+	char line[1024], *name, *uid, *gid, *save;
+	FILE *f;
+
+	if (!opt.user)
+		return;
+	f = fopen("/etc/passwd", "r");
+	while (f && fgets(line, sizeof(line), f)) {
+		name = strtok_r(line, ":", &save);
+		strtok_r(NULL, ":", &save);	/* the password field */
+		uid = strtok_r(NULL, ":", &save);
+		gid = strtok_r(NULL, ":", &save);
+		if (name && uid && gid && !strcmp(name, opt.user)) {
+			run_uid = strtoul(uid, NULL, 10);
+			run_gid = strtoul(gid, NULL, 10);
+			fclose(f);
+			return;
+		}
+	}
+	if (f)
+		fclose(f);
+	fail("unknown user '%s' (not in /etc/passwd)", opt.user);
+}
+
+static void drop_privileges(void)
+{
+	if (opt.chroot) {
+		if (chroot(opt.chroot) || chdir("/"))
+			fail("cannot chroot to %s: %m", opt.chroot);
+		verbose("chrooted to %s", opt.chroot);
+	}
+	if (opt.user) {
+		if (setgroups(1, &run_gid) || setgid(run_gid) || setuid(run_uid))
+			fail("cannot become user %s: %m", opt.user);
+		verbose("running as %s (uid %u, gid %u)", opt.user, run_uid, run_gid);
+	}
+}
+
+/*
+ * L:300 The input thread.  It polls the input of each device that wants
+ * some (the terminal, taps) and, when one is readable, pulls the guest
+ * out of LGUEST_RUN with LGUEST_BREAK, so the main thread can do the
+ * rest.  Each input is in one of three states, so that a readable fd
+ * fires once and is not watched again until the main thread has
+ * dealt with it.
+ */
+enum { INPUT_IDLE, INPUT_WATCHED, INPUT_FIRED };
+
+static int input_state[MAX_DEVICES];
+static int input_fd[MAX_DEVICES];
+static int waker_pipe[2];
+
+static void *input_thread(void *unused)
+{
+	struct pollfd pfd[MAX_DEVICES + 1];
+	unsigned int which[MAX_DEVICES + 1], i, n;
+	char buf[64];
+	bool fired;
+
+	(void)unused;
+	for (;;) {
+		pfd[0].fd = waker_pipe[0];
+		pfd[0].events = POLLIN;
+		for (i = 0, n = 1; i < ndevices; i++) {
+			if (__atomic_load_n(&input_state[i], __ATOMIC_ACQUIRE) != INPUT_WATCHED)
+				continue;
+			pfd[n].fd = input_fd[i];
+			pfd[n].events = POLLIN;
+			which[n++] = i;
+		}
+		if (poll(pfd, n, -1) < 0)
+			continue;
+		if (pfd[0].revents && read(waker_pipe[0], buf, sizeof(buf)) < 0)
+			continue;
+		fired = false;
+		for (i = 1; i < n; i++) {
+			int watched = INPUT_WATCHED;
+
+			if (pfd[i].revents &&
+			    __atomic_compare_exchange_n(&input_state[which[i]], &watched,
+							INPUT_FIRED, false, __ATOMIC_ACQ_REL,
+							__ATOMIC_ACQUIRE))
+				fired = true;
+		}
+		if (fired)
+			ioctl(lguest_fd, LGUEST_BREAK);
+	}
+	return NULL;
+}
+
+/* After anything that may have changed what devices want: tell the thread. */
+static void watch_inputs(void)
+{
+	bool changed = false;
+	unsigned int i;
+
+	for (i = 0; i < ndevices; i++) {
+		int state = __atomic_load_n(&input_state[i], __ATOMIC_ACQUIRE);
+		bool want = vdev_wants_input(&devices[i]);
+
+		if (want && state == INPUT_IDLE) {
+			input_fd[i] = devices[i].in_fd;
+			__atomic_store_n(&input_state[i], INPUT_WATCHED, __ATOMIC_RELEASE);
+			changed = true;
+		} else if (!want && state == INPUT_WATCHED) {
+			__atomic_store_n(&input_state[i], INPUT_IDLE, __ATOMIC_RELEASE);
+			changed = true;
+		}
+	}
+	if (changed && write(waker_pipe[1], "", 1) < 0)
+		perror("lguest: waking the input thread");
+}
+
+/* The thread fired: feed those devices. */
+static void service_inputs(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < ndevices; i++) {
+		if (__atomic_load_n(&input_state[i], __ATOMIC_ACQUIRE) != INPUT_FIRED)
+			continue;
+		__atomic_store_n(&input_state[i], INPUT_IDLE, __ATOMIC_RELEASE);
+		vdev_input(&devices[i]);
+	}
+}
+
+static void start_input_thread(void)
+{
+	pthread_t thread;
+
+	if (pipe2(waker_pipe, O_CLOEXEC | O_NONBLOCK))
+		fail("cannot make a pipe: %m");
+	if (pthread_create(&thread, NULL, input_thread, NULL))
+		fail("cannot start the input thread");
+}
+
+static void raise_irq(struct vdev *d)
+{
+	uint32_t irq = d->irq;
+
+	if (ioctl(lguest_fd, LGUEST_IRQ, &irq))
+		fail("LGUEST_IRQ %u failed: %m", irq);
+}
+
+static void __attribute__((noreturn)) guest_died(const char *why)
+{
+	fprintf(stderr, "lguest: guest died: %s\n", why);
+	exit(1);
+}
+
+/* A register by ModRM number, at the width the instruction used. */
+static uint32_t *reg_ptr(struct lguest_vcpu_regs *r, unsigned int n)
+{
+	uint32_t *order[8] = { &r->eax, &r->ecx, &r->edx, &r->ebx,
+			       &r->esp, &r->ebp, &r->esi, &r->edi };
+
+	return order[n & 7];
+}
+
+static uint32_t get_reg(struct lguest_vcpu_regs *r, unsigned int n, unsigned int size)
+{
+	/* Byte registers 4-7 are %ah, %ch, %dh and %bh. */
+	if (size == 1)
+		return n < 4 ? *reg_ptr(r, n) & 0xff : (*reg_ptr(r, n - 4) >> 8) & 0xff;
+	if (size == 2)
+		return *reg_ptr(r, n) & 0xffff;
+	return *reg_ptr(r, n);
+}
+
+static void set_reg(struct lguest_vcpu_regs *r, unsigned int n, unsigned int size, uint32_t v)
+{
+	uint32_t *p;
+
+	if (size == 1) {
+		p = reg_ptr(r, n < 4 ? n : n - 4);
+		if (n < 4)
+			*p = (*p & ~0xffU) | (v & 0xff);
+		else
+			*p = (*p & ~0xff00U) | ((v & 0xff) << 8);
+	} else if (size == 2) {
+		p = reg_ptr(r, n);
+		*p = (*p & ~0xffffU) | (v & 0xffff);
+	} else {
+		*reg_ptr(r, n) = v;
+	}
+}
+
+/* What a read of size bytes leaves in a register of reg_size bytes. */
+static uint32_t extend(const struct mmio_insn *m, uint32_t v)
+{
+	uint32_t sign = 1U << (8 * m->size - 1);
+
+	if (m->size < 4)
+		v &= (1U << (8 * m->size)) - 1;
+	if (m->sign_extend && (v & sign))
+		v |= ~((sign << 1) - 1);
+	return v;
+}
+
+/*
+ * L:160 An access to the device window.  The host gave us the address,
+ * whether it was a write, and the instruction's bytes; the instruction
+ * tells us the width and which register (or immediate) is involved.  We
+ * do the access, put the result in the register and step %eip past the
+ * instruction, as the CPU would have.
+ */
+static void handle_mmio(const struct lguest_exit *e)
+{
+	struct lguest_vcpu_regs r;
+	struct mmio_insn m;
+	uint8_t code[16];
+	uint32_t off = e->addr - setup.mmio_base, val;
+	struct vdev *d;
+	char why[160];
+
+	memcpy(code, e->arg, sizeof(code));
+	if (ioctl(lguest_fd, LGUEST_GET_REGS, &r))
+		fail("LGUEST_GET_REGS failed: %m");
+	if (mmio_decode(code, sizeof(code), &m)) {
+		snprintf(why, sizeof(why), "device access at %#x from eip %#x by an instruction lguest does not emulate (%02x %02x %02x %02x %02x %02x)", e->addr, r.eip,
+			 code[0], code[1], code[2], code[3], code[4], code[5]);
+		guest_died(why);
+	}
+	if (m.write != !!(e->errcode & 2)) {
+		snprintf(why, sizeof(why), "device access at %#x from eip %#x: the instruction does not match the fault", e->addr, r.eip);
+		guest_died(why);
+	}
+	if (e->addr < setup.mmio_base || off / VDEV_PAGE >= ndevices ||
+	    off % VDEV_PAGE + m.size > VDEV_PAGE) {
+		snprintf(why, sizeof(why), "%u-byte access at %#x is outside the device window",
+			 m.size, e->addr);
+		guest_died(why);
+	}
+	d = &devices[off / VDEV_PAGE];
+	off %= VDEV_PAGE;
+	if (m.write) {
+		val = m.has_imm ? m.imm : get_reg(&r, m.reg, m.size);
+		vdev_mmio_write(d, off, m.size, val);
+	} else if (vdev_mmio_read(d, off, m.size, &val)) {
+		set_reg(&r, m.reg, m.reg_size, extend(&m, val));
+	}
+	if (guest_is_bad())
+		guest_died(guest_fault);
+	r.eip += m.len;
+	if (ioctl(lguest_fd, LGUEST_SET_REGS, &r))
+		fail("LGUEST_SET_REGS failed: %m");
+}
+
+/* Early console text, straight from guest memory to stdout. */
+static void handle_console(const struct lguest_exit *e)
+{
+	const char *text = gpa_to_ptr(&mem, e->arg[0], e->arg[1]);
+
+	if (!text)
+		guest_died("early console text outside its memory");
+	fwrite(text, 1, e->arg[1], stdout);
+	fflush(stdout);
+}
+
+/*
+ * L:170 A reboot: every device forgets the guest, memory is thrown away
+ * (fresh pages read as zero), the kernel and initrd are loaded again from
+ * the files we kept open, and the host sets up a new guest on the same
+ * /dev/lguest.  None of it needs the privileges we may have dropped.
+ */
+static void restart_guest(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < ndevices; i++)
+		vdev_reset(&devices[i]);
+	if (madvise(mem.base, mem.size, MADV_DONTNEED))
+		fail("cannot clear guest memory: %m");
+	load_guest();
+	setup_guest();
+	watch_inputs();
+}
+
+static void handle_shutdown(const struct lguest_exit *e)
+{
+	if (e->arg[0] == LGUEST_SHUTDOWN_RESTART) {
+		fprintf(stderr, "lguest: guest restarting: %s\n", e->message);
+		restart_guest();
+		return;
+	}
+	fprintf(stderr, "lguest: guest powered off: %s\n", e->message);
+	exit(0);
+}
+
+/* L:180 The main loop: run the guest, answer it, again. */
+static void __attribute__((noreturn)) run_loop(void)
+{
+	struct lguest_exit e;
+
+	for (;;) {
+		if (ioctl(lguest_fd, LGUEST_RUN, &e)) {
+			if (errno == EINTR)
+				continue;
+			fail("LGUEST_RUN failed: %m");
+		}
+		switch (e.reason) {
+		case LGUEST_EXIT_MMIO:
+			handle_mmio(&e);
+			break;
+		case LGUEST_EXIT_CONSOLE:
+			handle_console(&e);
+			break;
+		case LGUEST_EXIT_SHUTDOWN:
+			handle_shutdown(&e);
+			break;
+		case LGUEST_EXIT_DEAD:
+			guest_died(e.message);
+		case LGUEST_EXIT_BREAK:
+			service_inputs();
+			break;
+		default:
+			fail("LGUEST_RUN gave an unknown exit %u", e.reason);
+		}
+		if (guest_is_bad())
+			guest_died(guest_fault);
+		watch_inputs();
+	}
+}
+
+int main(int argc, char **argv)
+{
+	parse_options(argc, argv);
+	lookup_user();
+	map_memory();
+	open_kernel();
+	setvbuf(stdout, NULL, _IONBF, 0);
+	create_devices(argc, argv);
+	setup.mmio_base = mem.size;	/* the command line needs it */
+	build_cmdline();
+	load_guest();
+	verbose("memory: %lu MB at %p; device window %#llx-%#llx, %u devices",
+		opt.mem_mb, mem.base, (unsigned long long)mem.size,
+		(unsigned long long)mem.size + ndevices * VDEV_PAGE, ndevices);
+	open_lguest();
+	setup_guest();
+	drop_privileges();
+	setup_terminal();
+	start_input_thread();
+	watch_inputs();
+	run_loop();
+}
