@@ -20,8 +20,8 @@
  *    reaching the host's Switcher at the top of memory);
  *  - page tables are ours to write as we like.  The host builds its own
  *    shadow of them on demand and treats them like a TLB: we tell it when
- *    we flush, and a load of CR3 flushes the user half as the hardware
- *    would;
+ *    we flush, and a load of CR3 flushes (for now all of the host's
+ *    shadows: see lg_write_cr3());
  *  - time comes from the TSC and the host's one-shot timer, which raises
  *    IRQ 0;
  *  - devices are virtio-mmio, emulated by the Launcher; their interrupts

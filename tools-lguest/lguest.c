@@ -92,15 +92,21 @@ static const struct vdev_env env = {
 };
 
 /* Our own trouble: say what and stop. */
+/* "lguest: <message>" on stderr, the start of every complaint. */
+static void complain(const char *fmt, va_list ap)
+{
+	fprintf(stderr, "lguest: ");
+	vfprintf(stderr, fmt, ap);
+	fprintf(stderr, "\n");
+}
+
 static void __attribute__((noreturn, format(printf, 1, 2))) fail(const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "lguest: ");
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	complain(fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\n");
 	exit(1);
 }
 
@@ -188,11 +194,9 @@ static void __attribute__((noreturn, format(printf, 1, 2))) bad_usage(const char
 {
 	va_list ap;
 
-	fprintf(stderr, "lguest: ");
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	complain(fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\n");
 	usage(stderr);
 	exit(2);
 }
