@@ -20,8 +20,8 @@
  *    reaching the host's Switcher at the top of memory);
  *  - page tables are ours to write as we like.  The host builds its own
  *    shadow of them on demand and treats them like a TLB: we tell it when
- *    we flush, and a load of CR3 flushes (for now all of the host's
- *    shadows: see lg_write_cr3());
+ *    we flush.  Kernel mappings are "global", user ones are not, just as
+ *    the kernel arranges on a CPU with PGE: see lg_write_cr3();
  *  - time comes from the TSC and the host's one-shot timer, which raises
  *    IRQ 0;
  *  - devices are virtio-mmio, emulated by the Launcher; their interrupts
@@ -36,6 +36,7 @@
 #include <linux/clockchips.h>
 #include <linux/console.h>
 #include <linux/reboot.h>
+#include <linux/panic_notifier.h>
 #include <linux/start_kernel.h>
 #include <linux/pgtable.h>
 #include <linux/cpufeature.h>
@@ -51,6 +52,7 @@
 #include <asm/tsc.h>
 #include <asm/traps.h>
 #include <asm/bootparam.h>
+#include <asm/reboot.h>
 
 /* The page we share with the host.  irq_enabled must come first: see head_32.S. */
 struct lguest_data lguest_data __aligned(64);
@@ -412,20 +414,18 @@ static unsigned long lg_read_cr3(void)
 }
 
 /*
- * Loading CR3 flushes every non-global TLB entry, and we have no global
- * pages: the kernel relies on that when it changes the page tables of an
- * address space that is not loaded.  The host keeps the shadows of a few
- * recent page tables, so it must forget what they hold.  In principle
- * only the user half of the one we switch to can be stale (the kernel
- * half is shared and flushed explicitly when it changes), but a guest
- * flushing only that hung in a pipe ping-pong test, so for now we flush
- * everything: slow, and right.
+ * Loading CR3 flushes every non-global TLB entry: the kernel relies on it
+ * when it changes the page tables of an address space that is not loaded.
+ * The host keeps the shadows of a few recent page tables, so it must
+ * forget the user half of the one we switch to.  The kernel half is what
+ * the kernel maps global (we claim PGE for that): it is the same in
+ * every page table, and the kernel flushes it explicitly when it changes.
  */
 static void lg_write_cr3(unsigned long cr3)
 {
 	current_cr3 = cr3;
 	async_hcall(LHCALL_NEW_PGTABLE, cr3, 0, 0, 0);
-	async_hcall(LHCALL_FLUSH_TLB, 1, 0, 0, 0);
+	async_hcall(LHCALL_FLUSH_TLB, 0, 0, 0, 0);
 }
 
 static unsigned long lg_get_debugreg(int regno)
@@ -467,8 +467,10 @@ static u64 lg_read_pmc(int counter)
 }
 
 /*:
- * TLB flushes, the only page-table news the host needs.  Dropping one
- * address is LHCALL_SET_PTE with a not-present entry, which the host
+ * TLB flushes, the only page-table news the host needs.  A local flush
+ * drops the non-global entries, our user half; a global one (the kernel
+ * changed its own mappings) drops everything the host shadows.  Dropping
+ * one address is LHCALL_SET_PTE with a not-present entry, which the host
  * applies to every page table it shadows, as a kernel address needs.
  */
 static void lg_flush_tlb_user(void)
@@ -620,8 +622,9 @@ static struct console lg_boot_console = {
 };
 
 /*:
- * Power.  Both ways out are a hypercall with a reason the Launcher prints;
- * a restart is the Launcher starting us afresh.
+ * Power.  Every way out is a hypercall with a reason the Launcher prints;
+ * a restart is the Launcher starting us afresh.  A panic says so, with
+ * its message, rather than spin or try to reset a machine we do not have.
  */
 static int lg_power_off(struct sys_off_data *data)
 {
@@ -635,17 +638,35 @@ static int lg_restart(struct sys_off_data *data)
 	return NOTIFY_DONE;
 }
 
+static void lg_emergency_restart(void)
+{
+	hcall(LHCALL_SHUTDOWN, LGUEST_SHUTDOWN_RESTART, __pa("emergency restart"), 0, 0);
+}
+
+static int lg_panic(struct notifier_block *nb, unsigned long event, void *msg)
+{
+	hcall(LHCALL_SHUTDOWN, LGUEST_SHUTDOWN_CRASH, __pa(msg), 0, 0);
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block lg_panic_nb = {
+	.notifier_call	= lg_panic,
+	.priority	= INT_MIN,	/* after everyone else had their say */
+};
+
 static int __init lg_power_init(void)
 {
 	if (!boot_cpu_has(X86_FEATURE_LGUEST))
 		return 0;
+	machine_ops.emergency_restart = lg_emergency_restart;
+	atomic_notifier_chain_register(&panic_notifier_list, &lg_panic_nb);
 	register_sys_off_handler(SYS_OFF_MODE_POWER_OFF, SYS_OFF_PRIO_FIRMWARE,
 				 lg_power_off, NULL);
 	register_sys_off_handler(SYS_OFF_MODE_RESTART, SYS_OFF_PRIO_FIRMWARE,
 				 lg_restart, NULL);
 	return 0;
 }
-device_initcall(lg_power_init);
+early_initcall(lg_power_init);
 
 /*:
  * Filling in the paravirt ops.  Everything not named here keeps its
@@ -718,8 +739,14 @@ static void __init lg_set_cpu_caps(void)
 {
 	setup_force_cpu_cap(X86_FEATURE_LGUEST);
 	setup_force_cpu_cap(X86_FEATURE_HYPERVISOR);
+	/*
+	 * The host hides PGE, and its shadows never hold a global page, but
+	 * the kernel with PGE keeps exactly our split: its own mappings are
+	 * global and flushed on purpose when they change, user ones go with
+	 * every CR3 load.  So we claim it: the bits it sets are only hints.
+	 */
+	setup_force_cpu_cap(X86_FEATURE_PGE);
 	setup_clear_cpu_cap(X86_FEATURE_SEP);
-	setup_clear_cpu_cap(X86_FEATURE_PGE);
 	setup_clear_cpu_cap(X86_FEATURE_PSE);
 	setup_clear_cpu_cap(X86_FEATURE_APIC);
 	setup_clear_cpu_cap(X86_FEATURE_MCE);

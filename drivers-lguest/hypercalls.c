@@ -30,7 +30,8 @@ static void do_shutdown(struct lguest *lg, u32 how, u32 msg_gpa)
 	char *msg = lg->exit.message;
 	u32 len = LGUEST_MESSAGE_LEN - 1;
 
-	if (how != LGUEST_SHUTDOWN_POWEROFF && how != LGUEST_SHUTDOWN_RESTART) {
+	if (how != LGUEST_SHUTDOWN_POWEROFF && how != LGUEST_SHUTDOWN_RESTART &&
+	    how != LGUEST_SHUTDOWN_CRASH) {
 		kill_guest(lg, "unknown shutdown request %u", how);
 		return;
 	}

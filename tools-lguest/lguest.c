@@ -1025,6 +1025,10 @@ static void handle_shutdown(const struct lguest_exit *e)
 		restart_guest();
 		return;
 	}
+	if (e->arg[0] == LGUEST_SHUTDOWN_CRASH) {
+		fprintf(stderr, "lguest: guest crashed: %s\n", e->message);
+		exit(1);
+	}
 	fprintf(stderr, "lguest: guest powered off: %s\n", e->message);
 	exit(0);
 }

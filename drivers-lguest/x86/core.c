@@ -330,28 +330,40 @@ void lguest_arch_enter(struct lguest *lg)
 }
 
 /*
+ * The bytes of the instruction at the guest's eip, as far as they are
+ * mapped: the instruction may end on a page that is not.
+ */
+static void copy_insn(struct lguest *lg, u8 *insn, u32 len)
+{
+	u32 va = lg->regs->eip, gpa, n;
+
+	while (len) {
+		n = min(len, (u32)(PAGE_SIZE - (va & ~PAGE_MASK)));
+		if (!lguest_va_to_pa(lg, va, &gpa) || !lguest_address_ok(lg, gpa, n))
+			return;
+		lgread(lg, insn, gpa, n);
+		insn += n;
+		va += n;
+		len -= n;
+	}
+}
+
+/*
  * A ring-1 kernel's port I/O faults.  Linux probes for legacy hardware
  * that a guest does not have, so in the guest kernel an in reads all ones
  * and an out is dropped.
  */
-static bool emulate_port_io(struct lguest *lg)
+static bool emulate_port_io(struct lguest_regs *r, const u8 *insn)
 {
-	struct lguest_regs *r = lg->regs;
-	u8 insn[2];
-	u32 gpa;
 	unsigned int len = 1, size = 4;
+	u8 op = insn[0];
 
-	if ((r->cs & SEGMENT_RPL_MASK) != 1 || r->errcode)
-		return false;
-	if (!lguest_va_to_pa(lg, r->eip, &gpa) || !lguest_address_ok(lg, gpa, 2))
-		return false;
-	lgread(lg, insn, gpa, 2);
-	if (insn[0] == 0x66) {
+	if (op == 0x66) {
 		size = 2;
-		insn[0] = insn[1];
+		op = insn[1];
 		len = 2;
 	}
-	switch (insn[0]) {
+	switch (op) {
 	case 0xe4: case 0xe5: case 0xe6: case 0xe7:
 		len++;
 		fallthrough;
@@ -360,9 +372,9 @@ static bool emulate_port_io(struct lguest *lg)
 	default:
 		return false;
 	}
-	if (!(insn[0] & 1))
+	if (!(op & 1))
 		size = 1;
-	if (!(insn[0] & 2)) {
+	if (!(op & 2)) {
 		if (size == 4)
 			r->eax = ~0U;
 		else
@@ -370,6 +382,33 @@ static bool emulate_port_io(struct lguest *lg)
 	}
 	r->eip += len;
 	return true;
+}
+
+/*
+ * A few MSR accesses are native instructions outside the paravirt ops
+ * (early Intel setup reads the microcode revision).  A guest has no MSRs:
+ * a read gives 0 and a write is dropped, as its paravirt ops do.
+ */
+static bool emulate_msr(struct lguest_regs *r, const u8 *insn)
+{
+	if (insn[0] != 0x0f || (insn[1] != 0x30 && insn[1] != 0x32))
+		return false;
+	if (insn[1] == 0x32)
+		r->eax = r->edx = 0;
+	r->eip += 2;
+	return true;
+}
+
+/* A #GP from the guest kernel that is only a privileged instruction. */
+static bool emulate_insn(struct lguest *lg)
+{
+	struct lguest_regs *r = lg->regs;
+	u8 insn[2] = { };
+
+	if ((r->cs & SEGMENT_RPL_MASK) != 1 || r->errcode)
+		return false;
+	copy_insn(lg, insn, sizeof(insn));
+	return emulate_port_io(r, insn) || emulate_msr(r, insn);
 }
 
 /*
@@ -397,25 +436,10 @@ static bool fault_loop(struct lguest *lg)
 }
 
 /*
- * The Launcher decodes the access from the instruction itself: hand it
- * the bytes at eip, as far as they are mapped.  It cannot walk the
- * guest's page tables, and the instruction may be in a module.
+ * The Launcher decodes the access from the instruction itself, so it gets
+ * the bytes at eip: it cannot walk the guest's page tables, and the
+ * instruction may be in a module.
  */
-static void copy_insn(struct lguest *lg, u8 *insn, u32 len)
-{
-	u32 va = lg->regs->eip, gpa, n;
-
-	while (len) {
-		n = min(len, (u32)(PAGE_SIZE - (va & ~PAGE_MASK)));
-		if (!lguest_va_to_pa(lg, va, &gpa) || !lguest_address_ok(lg, gpa, n))
-			return;
-		lgread(lg, insn, gpa, n);
-		insn += n;
-		va += n;
-		len -= n;
-	}
-}
-
 static void mmio_exit(struct lguest *lg, u32 gpa)
 {
 	memset(&lg->exit, 0, sizeof(lg->exit));
@@ -448,7 +472,7 @@ void lguest_arch_exit(struct lguest *lg)
 			lgwrite_u32(lg, LG_DATA(lg, cr2), lg->cr2);
 		break;
 	case X86_TRAP_GP:
-		if (emulate_port_io(lg))
+		if (emulate_insn(lg))
 			return;
 		break;
 	case LGUEST_HCALL_VECTOR:
