@@ -1011,7 +1011,12 @@ static void restart_guest(void)
 
 	for (i = 0; i < ndevices; i++)
 		vdev_reset(&devices[i]);
-	if (madvise(mem.base, mem.size, MADV_DONTNEED))
+	/*
+	 * A new mapping over the old one: fresh pages that read as zero
+	 * (madvise() would do, but small host kernels may lack it).
+	 */
+	if (mmap(mem.base, mem.size, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0) == MAP_FAILED)
 		fail("cannot clear guest memory: %m");
 	load_guest();
 	setup_guest();

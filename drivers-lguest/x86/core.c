@@ -393,8 +393,10 @@ static bool emulate_msr(struct lguest_regs *r, const u8 *insn)
 {
 	if (insn[0] != 0x0f || (insn[1] != 0x30 && insn[1] != 0x32))
 		return false;
-	if (insn[1] == 0x32)
-		r->eax = r->edx = 0;
+	if (insn[1] == 0x32) {
+		r->eax = 0;
+		r->edx = 0;
+	}
 	r->eip += 2;
 	return true;
 }

@@ -1,0 +1,233 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * guest-boot-init: /init of the lguest host in tests/guest-boot.
+ *
+ * It runs the Launcher once, as a user would:
+ *
+ *	lguest --block=/tmp/disk.img --initrd=/guest.cpio.gz 256
+ *		/guest-vmlinux rdinit=/lginit lginit.reboot
+ *
+ * and reads everything the Launcher and the guest print, passing it on to
+ * the console.  The guest's lginit asks for a restart on its first boot
+ * (after leaving a mark on the block device), runs its checks on the
+ * second, then powers off.  This program then reports, as LGTEST lines
+ * for the boot test to judge:
+ *	ok guest:restarted	the Launcher restarted the guest once, and
+ *				the second boot found the mark
+ *	ok guest:checks		every lginit check passed
+ *	ok guest:powered-off	lguest said so, and exited 0
+ *	ok guest:disk-clean	the second boot cleared the mark on disk
+ *	boot-to-init		seconds from starting lguest to the first
+ *				line of lginit, as the host's clock saw it
+ *
+ * Arguments after "--" on the host's command line: --module FILE loads
+ * the host module first; --shell (scripts/demo on a terminal) instead
+ * runs the guest once on this console, its init ending in a shell.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/mount.h>
+#include <sys/reboot.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+static int passed, failed;
+
+static void result(bool ok, const char *name, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (ok) {
+		passed++;
+		printf("LGTEST: ok %s\n", name);
+		return;
+	}
+	failed++;
+	printf("LGTEST: FAIL %s: ", name);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+}
+
+static double seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void setup(void)
+{
+	mkdir("/proc", 0755);
+	mkdir("/dev", 0755);
+	mkdir("/tmp", 01777);
+	mount("proc", "/proc", "proc", 0, NULL);
+	mount("devtmpfs", "/dev", "devtmpfs", 0, NULL);
+	mount("tmpfs", "/tmp", "tmpfs", 0, NULL);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+}
+
+static bool load_module(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	bool ok = fd >= 0 && syscall(SYS_finit_module, fd, "", 0) == 0;
+
+	if (fd >= 0)
+		close(fd);
+	result(ok, "host:module-load", "%s: %m", path);
+	return ok;
+}
+
+static bool make_disk(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	bool ok = fd >= 0 && ftruncate(fd, 1 << 20) == 0;
+
+	if (fd >= 0)
+		close(fd);
+	result(ok, "host:disk-image", "%s: %m", path);
+	return ok;
+}
+
+/* What the run printed that matters. */
+struct seen {
+	int starts, restarts;
+	bool done_ok, powered_off, reboot_ok;
+	double first_line;
+};
+
+static void look_at(const char *line, struct seen *s, double t0)
+{
+	if (strstr(line, "lginit: started at")) {
+		if (!s->starts++)
+			s->first_line = seconds() - t0;
+	}
+	if (strstr(line, "lguest: guest restarting:"))
+		s->restarts++;
+	if (strstr(line, "lginit: ok reboot "))
+		s->reboot_ok = true;
+	if (strstr(line, "lginit: done, 0 failed"))
+		s->done_ok = true;
+	if (strstr(line, "lguest: guest powered off:"))
+		s->powered_off = true;
+}
+
+/* Run lguest with its output through a pipe to us; returns its status. */
+static int run_guest(struct seen *s)
+{
+	char *argv[] = { "/lguest", "--block=/tmp/disk.img", "--initrd=/guest.cpio.gz",
+			 "256", "/guest-vmlinux", "rdinit=/lginit", "lginit.reboot", NULL };
+	char line[1024];
+	double t0 = seconds();
+	int pfd[2], status;
+	FILE *in;
+	pid_t pid;
+
+	if (pipe(pfd))
+		return -1;
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (!pid) {
+		dup2(pfd[1], 1);
+		dup2(pfd[1], 2);
+		close(pfd[0]);
+		close(pfd[1]);
+		execv(argv[0], argv);
+		perror("exec /lguest");
+		_exit(127);
+	}
+	close(pfd[1]);
+	in = fdopen(pfd[0], "r");
+	while (in && fgets(line, sizeof(line), in)) {
+		fputs(line, stdout);
+		look_at(line, s, t0);
+	}
+	if (in)
+		fclose(in);
+	if (waitpid(pid, &status, 0) != pid)
+		return -1;
+	return status;
+}
+
+static bool disk_is_clean(const char *path)
+{
+	char buf[16] = { 1 }, zero[16] = { 0 };
+	int fd = open(path, O_RDONLY);
+	bool clean = fd >= 0 && read(fd, buf, sizeof(buf)) == sizeof(buf) &&
+		     !memcmp(buf, zero, sizeof(buf));
+
+	if (fd >= 0)
+		close(fd);
+	return clean;
+}
+
+/* The demo: the guest has this console, and lginit ends in a shell. */
+static void run_interactive(void)
+{
+	char *argv[] = { "/lguest", "--block=/tmp/disk.img", "--rng", "--initrd=/guest.cpio.gz",
+			 "256", "/guest-vmlinux", "quiet", "rdinit=/lginit", "lginit.quick",
+			 "lginit.shell", NULL };
+	int status = 0;
+	pid_t pid = fork();
+
+	if (!pid) {
+		execv(argv[0], argv);
+		perror("exec /lguest");
+		_exit(127);
+	}
+	if (pid > 0)
+		waitpid(pid, &status, 0);
+	printf("guest-boot-init: lguest exited with status %d\n",
+	       WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+}
+
+int main(int argc, char **argv)
+{
+	struct seen s = { 0 };
+	bool shell = false;
+	int i, status;
+
+	setup();
+	for (i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--shell"))
+			shell = true;
+	printf("LGTEST: BEGIN\n");
+	for (i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--module") && i + 1 < argc)
+			load_module(argv[++i]);
+	if (shell) {
+		if (make_disk("/tmp/disk.img"))
+			run_interactive();
+	} else if (make_disk("/tmp/disk.img")) {
+		status = run_guest(&s);
+		result(s.restarts == 1 && s.starts == 2 && s.reboot_ok, "guest:restarted",
+		       "%d restarts, %d boots, second boot %s the mark", s.restarts,
+		       s.starts, s.reboot_ok ? "found" : "did not find");
+		result(s.done_ok, "guest:checks", "lginit did not finish without a failure");
+		result(s.powered_off && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		       "guest:powered-off", "lguest status %#x, %s power-off message",
+		       status, s.powered_off ? "with" : "no");
+		result(disk_is_clean("/tmp/disk.img"), "guest:disk-clean",
+		       "the mark is still on the disk");
+		if (s.starts)
+			printf("LGTEST: boot-to-init %.2f s (host clock, lguest start to lginit)\n",
+			       s.first_line);
+	}
+	printf("LGTEST: END pass=%d fail=%d\n", passed, failed);
+	fflush(stdout);
+	sync();
+	reboot(RB_AUTOBOOT);
+	return 1;
+}
