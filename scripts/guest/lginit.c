@@ -13,6 +13,10 @@
  * Other words on the kernel command line:
  *	lginit.native	running on bare metal (QEMU): ring-1 checks off
  *	lginit.quick	only uname and cpuinfo, then the end
+ *	lginit.devices	also check the Launcher's block device (a pattern
+ *			written at 64 KiB into /dev/vda, read back past the
+ *			cache; the host finds it in the image later) and
+ *			read 1 MiB from /dev/hwrng
  *	lginit.shell	at the end, run /bin/sh if there is one
  *	lginit.end=reboot  end with a restart instead of a power-off (a
  *			QEMU PC without ACPI cannot power off; -no-reboot
@@ -36,6 +40,7 @@
 #include <unistd.h>
 #include <sys/mman.h>
 #include <sys/ioctl.h>
+#include <linux/fs.h>
 #include <sys/mount.h>
 #include <sys/reboot.h>
 #include <sys/stat.h>
@@ -462,6 +467,82 @@ static void setup_console(void)
 	}
 }
 
+#define BLOCK_OFFSET	(64 << 10)
+#define BLOCK_BYTES	(256 << 10)
+
+/* The pattern tests/guest-boot-init.c looks for in the image, too. */
+static void block_pattern(unsigned char *buf)
+{
+	size_t i;
+
+	for (i = 0; i < BLOCK_BYTES; i++)
+		buf[i] = (unsigned char)(i * 7 + i / 4096);
+}
+
+static void check_block(void)
+{
+	static unsigned char want[BLOCK_BYTES], got[BLOCK_BYTES];
+	int fd = open("/dev/vda", O_RDWR);
+
+	if (fd < 0) {
+		fail("block", "no /dev/vda: %s", strerror(errno));
+		return;
+	}
+	block_pattern(want);
+	if (pwrite(fd, want, sizeof(want), BLOCK_OFFSET) != sizeof(want) || fsync(fd)) {
+		fail("block", "write: %s", strerror(errno));
+		close(fd);
+		return;
+	}
+	/* Drop the cached copy, so that the read comes from the device. */
+	if (ioctl(fd, BLKFLSBUF, 0)) {
+		fail("block", "BLKFLSBUF: %s", strerror(errno));
+		close(fd);
+		return;
+	}
+	if (pread(fd, got, sizeof(got), BLOCK_OFFSET) != sizeof(got) ||
+	    memcmp(want, got, sizeof(got))) {
+		fail("block", "read back differs");
+		close(fd);
+		return;
+	}
+	close(fd);
+	ok("block", "%d KiB written, flushed and read back", BLOCK_BYTES >> 10);
+}
+
+static void check_rng(void)
+{
+	static unsigned char buf[1 << 20];
+	unsigned int count[256] = { 0 }, i, min = ~0U, max = 0;
+	size_t len = 0;
+	ssize_t n;
+	int fd = open("/dev/hwrng", O_RDONLY);
+
+	if (fd < 0) {
+		fail("rng", "no /dev/hwrng: %s", strerror(errno));
+		return;
+	}
+	while (len < sizeof(buf) && (n = read(fd, buf + len, sizeof(buf) - len)) > 0)
+		len += n;
+	close(fd);
+	if (len < sizeof(buf)) {
+		fail("rng", "only %zu bytes", len);
+		return;
+	}
+	for (i = 0; i < sizeof(buf); i++)
+		count[buf[i]]++;
+	for (i = 0; i < 256; i++) {
+		min = count[i] < min ? count[i] : min;
+		max = count[i] > max ? count[i] : max;
+	}
+	/* 4096 of each expected; anything far off is not random. */
+	if (min < 3500 || max > 4700) {
+		fail("rng", "byte counts from %u to %u in 1 MiB", min, max);
+		return;
+	}
+	ok("rng", "1 MiB from /dev/hwrng, byte counts %u..%u", min, max);
+}
+
 /*
  * The demo's interactive end: a busybox shell on the console, as its
  * controlling terminal.  When the shell exits, so does the guest.
@@ -511,6 +592,10 @@ int main(int argc, char **argv)
 	maybe_reboot();
 	check_uname();
 	check_cpuinfo();
+	if (cmdline_has("lginit.devices")) {
+		check_block();
+		check_rng();
+	}
 	if (!cmdline_has("lginit.quick")) {
 		check_fork_exec(argv[0], 1000);
 		check_pipe(1000);

@@ -4,8 +4,8 @@
  *
  * It runs the Launcher once, as a user would:
  *
- *	lguest --block=/tmp/disk.img --initrd=/guest.cpio.gz 256
- *		/guest-vmlinux rdinit=/lginit lginit.reboot
+ *	lguest --block=/tmp/disk.img --rng --initrd=/guest.cpio.gz 256
+ *		/guest-vmlinux rdinit=/lginit lginit.reboot lginit.devices
  *
  * and reads everything the Launcher and the guest print, passing it on to
  * the console.  The guest's lginit asks for a restart on its first boot
@@ -17,6 +17,8 @@
  *	ok guest:checks		every lginit check passed
  *	ok guest:powered-off	lguest said so, and exited 0
  *	ok guest:disk-clean	the second boot cleared the mark on disk
+ *	ok guest:block-on-host	the pattern lginit wrote to /dev/vda is in
+ *				the image file
  *	boot-to-init		seconds from starting lguest to the first
  *				line of lginit, as the host's clock saw it
  *
@@ -126,8 +128,9 @@ static void look_at(const char *line, struct seen *s, double t0)
 /* Run lguest with its output through a pipe to us; returns its status. */
 static int run_guest(struct seen *s)
 {
-	char *argv[] = { "/lguest", "--block=/tmp/disk.img", "--initrd=/guest.cpio.gz",
-			 "256", "/guest-vmlinux", "rdinit=/lginit", "lginit.reboot", NULL };
+	char *argv[] = { "/lguest", "--block=/tmp/disk.img", "--rng", "--initrd=/guest.cpio.gz",
+			 "256", "/guest-vmlinux", "rdinit=/lginit", "lginit.reboot",
+			 "lginit.devices", NULL };
 	char line[1024];
 	double t0 = seconds();
 	int pfd[2], status;
@@ -159,6 +162,24 @@ static int run_guest(struct seen *s)
 	if (waitpid(pid, &status, 0) != pid)
 		return -1;
 	return status;
+}
+
+#define BLOCK_OFFSET	(64 << 10)
+#define BLOCK_BYTES	(256 << 10)
+
+/* Did lginit's block check reach the image?  Same pattern as lginit.c. */
+static bool disk_has_pattern(const char *path)
+{
+	static unsigned char got[BLOCK_BYTES];
+	int fd = open(path, O_RDONLY);
+	bool ok = fd >= 0 && pread(fd, got, sizeof(got), BLOCK_OFFSET) == sizeof(got);
+	size_t i;
+
+	for (i = 0; ok && i < BLOCK_BYTES; i++)
+		ok = got[i] == (unsigned char)(i * 7 + i / 4096);
+	if (fd >= 0)
+		close(fd);
+	return ok;
 }
 
 static bool disk_is_clean(const char *path)
@@ -221,6 +242,8 @@ int main(int argc, char **argv)
 		       status, s.powered_off ? "with" : "no");
 		result(disk_is_clean("/tmp/disk.img"), "guest:disk-clean",
 		       "the mark is still on the disk");
+		result(disk_has_pattern("/tmp/disk.img"), "guest:block-on-host",
+		       "the guest's pattern is not in the image");
 		if (s.starts)
 			printf("LGTEST: boot-to-init %.2f s (host clock, lguest start to lginit)\n",
 			       s.first_line);
