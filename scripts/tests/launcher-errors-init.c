@@ -7,7 +7,8 @@
  * status and the clear message it should give, never a crash.  A last
  * few runs start a real guest (/vmlinux, with /guest.cpio.gz as its
  * initramfs) that must boot to userspace and power off: plain, with
- * devices, and after dropping privileges.
+ * devices, and after dropping privileges; then three on a pty, where the
+ * terminal must be raw while the guest runs and restored however it ends.
  *
  *	launcher-errors-init [-- [--module /lg.ko] [--guest FILE]]
  *
@@ -20,18 +21,21 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pty.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/reboot.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -298,6 +302,96 @@ static void guest_runs(void)
 	      "--chroot=/tmp/jail", "--username=nobody", GUEST_ARGS, NULL);
 }
 
+/*
+ * The console on a terminal: raw while the guest runs (checked once the
+ * guest has printed), and the terminal's modes restored however lguest
+ * ends: a power-off, a guest crash, SIGTERM.  lguest runs on a pty, as
+ * the session leader's controlling terminal, as from a shell.
+ */
+enum tty_end { TTY_POWEROFF, TTY_CRASH, TTY_SIGTERM };
+
+static bool same_modes(const struct termios *a, const struct termios *b)
+{
+	return a->c_iflag == b->c_iflag && a->c_oflag == b->c_oflag &&
+	       a->c_lflag == b->c_lflag && !memcmp(a->c_cc, b->c_cc, sizeof(a->c_cc));
+}
+
+static void tty_case(const char *name, enum tty_end end)
+{
+	char *g = (char *)guest;
+	/* The crash is a panic for want of an init; its boot is not quiet. */
+	char *argv[] = { LGUEST, "--initrd=/guest.cpio.gz", "64", g,
+			 end == TTY_CRASH ? "rdinit=/no/such/init" : "rdinit=/lginit",
+			 end == TTY_CRASH ? "loglevel=7" : "quiet", "lginit.quick", NULL };
+	struct termios before, during, after;
+	bool seen = false, raw = false;
+	time_t stop = time(NULL) + CASE_TIMEOUT;
+	int master, slave, status = -1;
+	char buf[4096];
+	pid_t pid;
+
+	if (openpty(&master, &slave, NULL, NULL, NULL) || tcgetattr(slave, &before)) {
+		result(false, name, "openpty: %m");
+		return;
+	}
+	pid = fork();
+	if (!pid) {
+		setsid();
+		ioctl(slave, TIOCSCTTY, 0);
+		dup2(slave, 0);
+		dup2(slave, 1);
+		dup2(slave, 2);
+		close(master);
+		close(slave);
+		execv(LGUEST, argv);
+		_exit(126);
+	}
+	while (time(NULL) < stop) {
+		struct pollfd p = { .fd = master, .events = POLLIN };
+		ssize_t n;
+
+		if (poll(&p, 1, 1000) > 0) {
+			n = read(master, buf, sizeof(buf) - 1);
+			if (n > 0 && !seen) {
+				buf[n] = '\0';
+				/* Something from the guest kernel or lginit: raw by now. */
+				seen = strstr(buf, "lginit:") || strstr(buf, "Linux version");
+				if (seen && !tcgetattr(slave, &during))
+					raw = !(during.c_lflag & (ICANON | ECHO | ISIG));
+				if (seen && end == TTY_SIGTERM)
+					kill(pid, SIGTERM);
+			}
+		}
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			break;
+		status = -1;
+	}
+	if (status == -1) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+		result(false, name, "timed out");
+	} else if (!seen || !raw) {
+		result(false, name, "%s", !seen ? "the guest printed nothing" :
+		       "the terminal was not in raw mode while the guest ran");
+	} else {
+		tcgetattr(slave, &after);
+		result(same_modes(&before, &after) &&
+		       (end != TTY_POWEROFF || (WIFEXITED(status) && !WEXITSTATUS(status))) &&
+		       (end != TTY_CRASH || (WIFEXITED(status) && WEXITSTATUS(status) == 1)),
+		       name, "status %#x, terminal modes %s", status,
+		       same_modes(&before, &after) ? "restored" : "NOT restored");
+	}
+	close(master);
+	close(slave);
+}
+
+static void tty_cases(void)
+{
+	tty_case("tty-raw-then-restored", TTY_POWEROFF);
+	tty_case("tty-restored-after-crash", TTY_CRASH);
+	tty_case("tty-restored-after-sigterm", TTY_SIGTERM);
+}
+
 static void prepare(void)
 {
 	static const char elf64[] = "\x7f" "ELF\x02\x01\x01";
@@ -311,6 +405,8 @@ static void prepare(void)
 	mount("proc", "/proc", "proc", 0, NULL);
 	mount("sysfs", "/sys", "sysfs", 0, NULL);
 	mount("devtmpfs", "/dev", "devtmpfs", 0, NULL);
+	mkdir("/dev/pts", 0755);
+	mount("devpts", "/dev/pts", "devpts", 0, "ptmxmode=0666");
 	mount("tmpfs", "/tmp", "tmpfs", 0, NULL);
 	write_file("/etc/passwd", "root:x:0:0::/:/none\nnobody:x:65534:65534::/:/none\n", 0644);
 	write_file("/tmp/notelf", "this is not a kernel\n", 0644);
@@ -353,6 +449,7 @@ int main(int argc, char **argv)
 		bad_arguments();
 		case_no_tun();
 		guest_runs();
+		tty_cases();
 	}
 	printf("LGTEST: END pass=%d fail=%d\n", passed, failed);
 	sync();
