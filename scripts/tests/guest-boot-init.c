@@ -42,24 +42,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
-static int passed, failed;
-
-static void result(bool ok, const char *name, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (ok) {
-		passed++;
-		printf("LGTEST: ok %s\n", name);
-		return;
-	}
-	failed++;
-	printf("LGTEST: FAIL %s: ", name);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-}
+#include "lgtest-result.h"
 
 static double seconds(void)
 {

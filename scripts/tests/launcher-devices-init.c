@@ -43,24 +43,7 @@
 #define PORT		5555
 #define TCP_LEN		(1 << 20)
 
-static int passed, failed;
-
-static void result(bool ok, const char *name, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (ok) {
-		passed++;
-		printf("LGTEST: ok %s\n", name);
-		return;
-	}
-	failed++;
-	printf("LGTEST: FAIL %s: ", name);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-}
+#include "lgtest-result.h"
 
 static uint8_t pattern_byte(size_t i)
 {
