@@ -2,22 +2,32 @@
 /*
  * launcher-devices-init: the /init of both machines of tests/launcher-devices.
  *
- * The Launcher's network device, end to end.  (Its block and rng devices
- * are checked in tests/guest-boot.)  As the host's init (the default) it
- * loads lg.ko if asked, listens on TCP port 5555 and runs
+ * The Launcher's network device, end to end, in both of its forms.  (Its
+ * block and rng devices are checked in tests/guest-boot.)  As the host's
+ * init (the default) it loads lg.ko if asked, listens on TCP port 5555
+ * and runs the guest twice:
  *
  *	/lguest --tunnet=10.0.2.1:02:00:00:00:00:02 --initrd=/guest.cpio.gz
- *		64 /guest-vmlinux rdinit=/launcher-devices-init lgdev.role=guest
+ *		64 /guest-vmlinux rdinit=/launcher-devices-init
+ *		lgdev.role=guest lgdev.net=tap
  *
- * The Launcher makes a tap device, gives it 10.0.2.1 and brings it up.
- * The same program is then the guest's init: it brings eth0 up as
- * 10.0.2.2, pings the host and sends it 1 MiB over TCP (the host answers
- * with the byte sum), and powers off; the Launcher must then exit 0.
- * Each check prints "LGTEST: ok <name>" or "LGTEST: FAIL <name>: why";
- * the guest's lines reach the host's console through the Launcher.
+ * where the Launcher gives its tap device 10.0.2.1 itself, and then, after
+ * making a bridge lgbr0 with that address,
+ *
+ *	/lguest --tunnet=bridge:lgbr0:02:00:00:00:00:02 ... lgdev.net=bridge
+ *
+ * where the tap has no address and the guest reaches the host only
+ * through the bridge the Launcher added it to.  The same program is the
+ * guest's init: it brings eth0 up as 10.0.2.2, pings the host and sends it
+ * 1 MiB over TCP (the host answers with the byte sum), and powers off; the
+ * Launcher must then exit 0.  Each check prints "LGTEST: ok <name>" or
+ * "LGTEST: FAIL <name>: why", with the form in the name (guest:tap-ping,
+ * guest:bridge-tcp, ...); the guest's lines reach the host's console
+ * through the Launcher.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <linux/sockios.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
@@ -39,6 +49,7 @@
 #include <unistd.h>
 
 #define HOST_IP		"10.0.2.1"
+#define BRIDGE		"lgbr0"
 #define GUEST_IP	"10.0.2.2"
 #define PORT		5555
 #define TCP_LEN		(1 << 20)
@@ -64,22 +75,33 @@ static void mounts(void)
 
 /* ---- the guest ---- */
 
-static bool guest_net_up(void)
+/* Give an interface an IPv4 address and bring it up (guest and host). */
+static bool if_up(const char *name, const char *ip)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET };
 	struct ifreq ifr;
 	int s = socket(AF_INET, SOCK_DGRAM, 0);
+	bool ok;
 
 	memset(&ifr, 0, sizeof(ifr));
-	strcpy(ifr.ifr_name, "eth0");
-	inet_pton(AF_INET, GUEST_IP, &a.sin_addr);
+	strcpy(ifr.ifr_name, name);
+	inet_pton(AF_INET, ip, &a.sin_addr);
 	memcpy(&ifr.ifr_addr, &a, sizeof(a));
-	if (s < 0 || ioctl(s, SIOCSIFADDR, &ifr))
-		return false;
-	if (ioctl(s, SIOCGIFFLAGS, &ifr))
-		return false;
+	ok = s >= 0 && !ioctl(s, SIOCSIFADDR, &ifr) && !ioctl(s, SIOCGIFFLAGS, &ifr);
 	ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
-	return ioctl(s, SIOCSIFFLAGS, &ifr) == 0;
+	ok = ok && !ioctl(s, SIOCSIFFLAGS, &ifr);
+	if (s >= 0)
+		close(s);
+	return ok;
+}
+
+static char check_name[64];
+
+/* "guest:tap-ping" and the like: the check, named for the form. */
+static const char *named(const char *form, const char *check)
+{
+	snprintf(check_name, sizeof(check_name), "guest:%s-%s", form, check);
+	return check_name;
 }
 
 static uint16_t icmp_sum(const void *p, size_t len)
@@ -117,7 +139,7 @@ static bool ping_host(void)
 	return false;
 }
 
-static void guest_tcp(void)
+static void guest_tcp(const char *form)
 {
 	static uint8_t buf[TCP_LEN];
 	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(PORT) };
@@ -131,22 +153,22 @@ static void guest_tcp(void)
 	if (s < 0 || connect(s, (struct sockaddr *)&to, sizeof(to)) ||
 	    write(s, buf, TCP_LEN) != TCP_LEN || shutdown(s, SHUT_WR) ||
 	    read(s, &answer, sizeof(answer)) != sizeof(answer)) {
-		result(false, "guest:net-tcp", "talking to %s:%d: %m", HOST_IP, PORT);
+		result(false, named(form, "tcp"), "talking to %s:%d: %m", HOST_IP, PORT);
 		return;
 	}
-	result(ntohl(answer) == sum, "guest:net-tcp", "host summed %#x, not %#x",
+	result(ntohl(answer) == sum, named(form, "tcp"), "host summed %#x, not %#x",
 	       ntohl(answer), sum);
 	close(s);
 }
 
-static int guest_main(void)
+static int guest_main(const char *form)
 {
 	mounts();
-	if (guest_net_up()) {
-		result(ping_host(), "guest:net-ping", "no answer from %s", HOST_IP);
-		guest_tcp();
+	if (if_up("eth0", GUEST_IP)) {
+		result(ping_host(), named(form, "ping"), "no answer from %s", HOST_IP);
+		guest_tcp(form);
 	} else {
-		result(false, "guest:net-up", "cannot configure eth0: %m");
+		result(false, named(form, "up"), "cannot configure eth0: %m");
 	}
 	printf("guest: pass=%d fail=%d\n", passed, failed);
 	sync();
@@ -156,7 +178,7 @@ static int guest_main(void)
 
 /* ---- the host ---- */
 
-/* Answer one connection with the sum of its bytes. */
+/* Answer each connection with the sum of its bytes. */
 static pid_t tcp_server(void)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(PORT) };
@@ -169,28 +191,64 @@ static pid_t tcp_server(void)
 	if (s < 0 || bind(s, (struct sockaddr *)&a, sizeof(a)) || listen(s, 1))
 		return -1;
 	pid = fork();
-	if (pid == 0) {
+	while (pid == 0) {
 		uint8_t buf[4096];
 		uint32_t sum = 0;
 		ssize_t n, i;
 
 		c = accept(s, NULL, NULL);
-		while (c >= 0 && (n = read(c, buf, sizeof(buf))) > 0)
+		if (c < 0)
+			_exit(1);
+		while ((n = read(c, buf, sizeof(buf))) > 0)
 			for (i = 0; i < n; i++)
 				sum += buf[i];
 		sum = htonl(sum);
-		if (c >= 0 && write(c, &sum, sizeof(sum)) != sizeof(sum))
+		if (write(c, &sum, sizeof(sum)) != sizeof(sum))
 			_exit(1);
-		_exit(0);
+		close(c);
 	}
 	close(s);
 	return pid;
 }
 
+/* Run one guest with --tunnet=<spec>; it must power off cleanly. */
+static void run_guest(const char *form, const char *spec)
+{
+	char tunnet[64], role[32], name[64];
+	int status;
+	pid_t pid;
+
+	snprintf(tunnet, sizeof(tunnet), "--tunnet=%s", spec);
+	snprintf(role, sizeof(role), "lgdev.net=%s", form);
+	pid = fork();
+	if (pid == 0) {
+		execl("/lguest", "/lguest", "--verbose", tunnet,
+		      "--initrd=/guest.cpio.gz", "64", "/guest-vmlinux",
+		      "rdinit=/launcher-devices-init", "lgdev.role=guest", role, NULL);
+		_exit(126);
+	}
+	waitpid(pid, &status, 0);
+	snprintf(name, sizeof(name), "host:%s-powered-off", form);
+	result(WIFEXITED(status) && WEXITSTATUS(status) == 0, name,
+	       "lguest ended with status %#x", status);
+}
+
+/* The bridge the second guest's tap joins, with the host's address. */
+static bool make_bridge(void)
+{
+	char name[IFNAMSIZ] = BRIDGE;	/* the kernel reads IFNAMSIZ bytes */
+	int s = socket(AF_INET, SOCK_DGRAM, 0);
+	bool ok = s >= 0 && !ioctl(s, SIOCBRADDBR, name);
+
+	if (s >= 0)
+		close(s);
+	return ok && if_up(BRIDGE, HOST_IP);
+}
+
 static int host_main(const char *module)
 {
-	int fd, status;
-	pid_t server, pid;
+	int fd;
+	pid_t server;
 
 	mounts();
 	printf("LGTEST: BEGIN\n");
@@ -200,17 +258,14 @@ static int host_main(const char *module)
 		       "host:module-load", "%s: %m", module);
 	}
 	server = tcp_server();
-	pid = fork();
-	if (pid == 0) {
-		execl("/lguest", "/lguest", "--verbose",
-		      "--tunnet=" HOST_IP ":02:00:00:00:00:02",
-		      "--initrd=/guest.cpio.gz", "64", "/guest-vmlinux",
-		      "rdinit=/launcher-devices-init", "lgdev.role=guest", NULL);
-		_exit(126);
-	}
-	waitpid(pid, &status, 0);
-	result(WIFEXITED(status) && WEXITSTATUS(status) == 0, "host:guest-powered-off",
-	       "lguest ended with status %#x", status);
+	result(server > 0, "host:tcp-server", "cannot listen on port %d: %m", PORT);
+	/* The tap and its address go away when the first Launcher exits. */
+	run_guest("tap", HOST_IP ":02:00:00:00:00:02");
+	if (make_bridge())
+		run_guest("bridge", "bridge:" BRIDGE ":02:00:00:00:00:02");
+	else
+		result(false, "host:bridge", "cannot make bridge %s with %s: %m",
+		       BRIDGE, HOST_IP);
 	if (server > 0)
 		kill(server, SIGKILL);
 	printf("LGTEST: END pass=%d fail=%d\n", passed, failed);
@@ -235,6 +290,6 @@ int main(int argc, char **argv)
 	if (fd >= 0 && read(fd, cmdline, sizeof(cmdline) - 1) < 0)
 		cmdline[0] = '\0';
 	if (strstr(cmdline, "lgdev.role=guest"))
-		return guest_main();
+		return guest_main(strstr(cmdline, "lgdev.net=bridge") ? "bridge" : "tap");
 	return host_main(module);
 }

@@ -275,6 +275,10 @@ static void bad_arguments(void)
 	      "--tunnet=notanaddress", "64", g, NULL);
 	check("tunnet-bad-mac", -1, "is not a MAC address", 0,
 	      "--tunnet=10.0.0.1:12:34", "64", g, NULL);
+	check("tunnet-bridge-name-too-long", -1, "a bridge name has 1 to 15 characters", 0,
+	      "--tunnet=bridge:abcdefghijklmnop", "64", g, NULL);
+	check("tunnet-no-such-bridge", -1, "cannot add lgtap0 to bridge nosuchbr", 0,
+	      "--tunnet=bridge:nosuchbr", "64", g, NULL);
 	check("user-unknown", -1, "unknown user 'nosuchuser'", 0,
 	      "--username=nosuchuser", "64", g, NULL);
 	check("chroot-missing", -1, "cannot chroot to /nonexistent", 0,
