@@ -173,16 +173,6 @@ void kill_guest(struct lguest *lg, const char *fmt, ...)
 	lg->dead = true;
 }
 
-/* Sleep until an interrupt, a signal or LGUEST_BREAK wants us. */
-static void guest_halt(struct lguest *lg)
-{
-	set_current_state(TASK_INTERRUPTIBLE);
-	if (!lguest_irq_deliverable(lg) && !lg->break_out && !signal_pending(current))
-		schedule();
-	__set_current_state(TASK_RUNNING);
-	lg->halted = false;
-}
-
 /*
  * The heart of LGUEST_RUN: run the guest, handle what brought it back, and
  * return only when the Launcher has to act.  Being a normal process, the
@@ -223,7 +213,7 @@ int run_guest(struct lguest *lg, struct lguest_exit *exit)
 		if (lg->dead)
 			continue;
 		if (lg->halted) {
-			guest_halt(lg);
+			lguest_halt(lg);
 			continue;
 		}
 

@@ -14,6 +14,7 @@
  */
 #include <linux/kernel.h>
 #include <linux/sched.h>
+#include <linux/sched/signal.h>
 #include <asm/desc.h>
 #include <asm/trapnr.h>
 #include <asm/irq_vectors.h>
@@ -192,24 +193,53 @@ bool lguest_deliver_trap(struct lguest *lg, unsigned int vector, bool has_err)
 	return true;
 }
 
-/* The first pending interrupt the guest has not masked, or -1. */
-static int next_irq(struct lguest *lg)
+/* The guest's mask of blocked interrupts; all of them before it set up. */
+static void read_blocked(struct lguest *lg, u32 *blocked)
 {
-	u32 blocked[LGUEST_IRQS / 32];
+	if (!lg->data_gpa) {
+		memset(blocked, 0xff, LGUEST_IRQS / 8);
+		return;
+	}
+	lgread(lg, blocked, LG_DATA(lg, blocked_interrupts), LGUEST_IRQS / 8);
+}
+
+/* The first pending interrupt that blocked does not mask, or -1. */
+static int first_unblocked(struct lguest *lg, const u32 *blocked)
+{
 	unsigned int irq;
 
-	if (!lg->data_gpa)
-		return -1;
-	lgread(lg, blocked, LG_DATA(lg, blocked_interrupts), sizeof(blocked));
 	for_each_set_bit(irq, lg->irqs_pending, LGUEST_IRQS)
 		if (!(blocked[irq / 32] & (1U << (irq % 32))))
 			return irq;
 	return -1;
 }
 
-bool lguest_irq_deliverable(struct lguest *lg)
+static int next_irq(struct lguest *lg)
 {
-	return next_irq(lg) >= 0;
+	u32 blocked[LGUEST_IRQS / 32];
+
+	read_blocked(lg, blocked);
+	return first_unblocked(lg, blocked);
+}
+
+/*
+ * The guest halted: sleep until an interrupt it has not blocked, a signal
+ * or LGUEST_BREAK wants us.  Reading the guest's mask may fault, and so
+ * sleep, so it is read before the task state changes; a halted guest
+ * cannot change it meanwhile.  The bits of irqs_pending are set before the
+ * wake-up, so one that arrives after we look still wakes us.
+ */
+void lguest_halt(struct lguest *lg)
+{
+	u32 blocked[LGUEST_IRQS / 32];
+
+	read_blocked(lg, blocked);
+	set_current_state(TASK_INTERRUPTIBLE);
+	if (first_unblocked(lg, blocked) < 0 && !READ_ONCE(lg->break_out) &&
+	    !signal_pending(current))
+		schedule();
+	__set_current_state(TASK_RUNNING);
+	lg->halted = false;
 }
 
 void lguest_maybe_deliver_irq(struct lguest *lg)

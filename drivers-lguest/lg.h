@@ -117,7 +117,7 @@ void lguest_switcher_pte_fini(void);
 /* interrupts_and_traps.c */
 bool lguest_deliver_trap(struct lguest *lg, unsigned int vector, bool has_err);
 void lguest_maybe_deliver_irq(struct lguest *lg);
-bool lguest_irq_deliverable(struct lguest *lg);
+void lguest_halt(struct lguest *lg);
 void lguest_load_idt_entry(struct lguest *lg, u32 vector, u32 lo, u32 hi);
 void lguest_setup_timer(struct lguest *lg);
 void lguest_set_timer(struct lguest *lg, u32 delta_ns);

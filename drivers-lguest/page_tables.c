@@ -147,11 +147,16 @@ static void release_range(struct lg_pgdir *pg, u64 start, u64 end)
 			release_pte_page(pde);
 	}
 #ifdef CONFIG_X86_PAE
-	/* A middle-level page goes when all it covered goes. */
+	/*
+	 * A middle-level page goes when all it covered goes; but not the
+	 * one with the Switcher's slot, which lguest_shadow_cr3() fills with
+	 * interrupts off, where it could not allocate another.
+	 */
 	for (va = start; va < end; va += 1U << 30) {
 		lg_pte_t *pdpte = &((lg_pte_t *)pg->top)[va >> 30];
 
-		if ((va & ((1U << 30) - 1)) || end - va < (1U << 30))
+		if ((va & ((1U << 30) - 1)) || end - va < (1U << 30) ||
+		    va >> 30 == switcher_addr >> 30)
 			continue;
 		if (*pdpte & _PAGE_PRESENT) {
 			free_page((unsigned long)table_va(*pdpte));
@@ -421,13 +426,14 @@ void lguest_set_pgd(struct lguest *lg, u32 gpgdir, u32 vaddr)
 /*
  * Put the Switcher into the current shadow for this CPU, with the vCPU's
  * register page in the CPU's register slot, and return what goes in CR3.
- * (The middle level for the Switcher's slot exists from the start.)
+ * Interrupts are off: nothing may be allocated here.  (With PAE, the
+ * middle level for the Switcher's slot is made with the shadow and kept.)
  */
 unsigned long lguest_shadow_cr3(struct lguest *lg, int cpu)
 {
 	struct lg_pgdir *pg = &lg->pgdirs[lg->cur_pgdir];
 	lg_pte_t *ptes = per_cpu(switcher_ptes, cpu);
-	lg_pte_t *pde = shadow_pde(pg, switcher_addr, true);
+	lg_pte_t *pde = shadow_pde(pg, switcher_addr, false);
 	unsigned int regs = SWITCHER_CODE_PAGES + 2 * cpu;
 
 	ptes[regs] = ((lg_pte_t)page_to_pfn(lg->regs_page) << PAGE_SHIFT) |
@@ -460,10 +466,15 @@ void lguest_free_pagetables(struct lguest *lg)
 	unsigned int i;
 
 	for (i = 0; i < LG_PGDIRS; i++) {
-		if (!lg->pgdirs[i].top)
+		lg_pte_t *top = (lg_pte_t *)lg->pgdirs[i].top;
+
+		if (!top)
 			continue;
 		release_all(&lg->pgdirs[i]);
-		free_page((unsigned long)lg->pgdirs[i].top);
+		/* The one middle level release_range() keeps (PAE). */
+		if (IS_ENABLED(CONFIG_X86_PAE) && (top[switcher_addr >> 30] & _PAGE_PRESENT))
+			free_page((unsigned long)table_va(top[switcher_addr >> 30]));
+		free_page((unsigned long)top);
 		lg->pgdirs[i].top = NULL;
 	}
 }

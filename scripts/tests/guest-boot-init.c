@@ -43,6 +43,7 @@
 #include <sys/wait.h>
 
 #include "lgtest-result.h"
+#include "lgtest-kmemleak.h"
 
 static double seconds(void)
 {
@@ -231,6 +232,7 @@ int main(int argc, char **argv)
 			printf("LGTEST: boot-to-init %.2f s (host clock, lguest start to lginit)\n",
 			       s.first_line);
 	}
+	kmemleak_check("host:kmemleak");
 	printf("LGTEST: END pass=%d fail=%d\n", passed, failed);
 	fflush(stdout);
 	sync();

@@ -55,6 +55,7 @@
 #define TCP_LEN		(1 << 20)
 
 #include "lgtest-result.h"
+#include "lgtest-kmemleak.h"
 
 static uint8_t pattern_byte(size_t i)
 {
@@ -268,6 +269,7 @@ static int host_main(const char *module)
 		       BRIDGE, HOST_IP);
 	if (server > 0)
 		kill(server, SIGKILL);
+	kmemleak_check("host:kmemleak");
 	printf("LGTEST: END pass=%d fail=%d\n", passed, failed);
 	sync();
 	reboot(RB_AUTOBOOT);

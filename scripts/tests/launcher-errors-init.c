@@ -68,6 +68,8 @@ static void result(bool ok, const char *name, const char *fmt, ...)
 	printf("\n");
 }
 
+#include "lgtest-kmemleak.h"
+
 /* Run the Launcher with argv (NULL-terminated), as uid if not 0. */
 static void run_lguest(char *const argv[], uid_t uid, struct run *r)
 {
@@ -454,6 +456,7 @@ int main(int argc, char **argv)
 		guest_runs();
 		tty_cases();
 	}
+	kmemleak_check("kmemleak");
 	printf("LGTEST: END pass=%d fail=%d\n", passed, failed);
 	sync();
 	if (getpid() == 1)
