@@ -171,6 +171,12 @@ static void release_all(struct lg_pgdir *pg)
 	release_range(pg, 0, 1ULL << 32);
 }
 
+/* Forget the user half of a shadow: everything below page_offset. */
+static void release_user(struct lguest *lg, struct lg_pgdir *pg)
+{
+	release_range(pg, 0, lg->page_offset ? lg->page_offset : 1ULL << 32);
+}
+
 /*
  * Read the guest's entries for va, starting at its top level gtop.
  * Returns false if va is not mapped; the guest may also die of a page
@@ -345,11 +351,18 @@ void lguest_new_pagetable(struct lguest *lg, u32 gpgdir)
 	}
 	if (!check_switcher_slot(lg, gpgdir))
 		return;
-	/* Recycle a slot, never the current one. */
+	/*
+	 * Recycle a slot, never the current one.  Only its user half goes:
+	 * the kernel half is the same in every page table of the guest, and
+	 * each change to it reaches all the shadows (lguest_set_pte() and the
+	 * like, or a flush of everything), as global TLB entries would.  A
+	 * guest starting one process after another would otherwise fault its
+	 * whole kernel in again each time.
+	 */
 	i = lg->next_evict++ % LG_PGDIRS;
 	if (i == lg->cur_pgdir)
 		i = lg->next_evict++ % LG_PGDIRS;
-	release_all(&lg->pgdirs[i]);
+	release_user(lg, &lg->pgdirs[i]);
 	lg->pgdirs[i].gpgdir = gpgdir;
 	lg->cur_pgdir = i;
 }
@@ -363,8 +376,7 @@ void lguest_flush_pagetables(struct lguest *lg, bool all)
 	unsigned int i;
 
 	if (!all) {
-		release_range(&lg->pgdirs[lg->cur_pgdir], 0,
-			      lg->page_offset ? lg->page_offset : 1ULL << 32);
+		release_user(lg, &lg->pgdirs[lg->cur_pgdir]);
 		return;
 	}
 	for (i = 0; i < LG_PGDIRS; i++)
