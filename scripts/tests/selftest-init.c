@@ -38,6 +38,8 @@ int main(int argc, char **argv)
 	mkdir("/dev", 0755);
 	mount("proc", "/proc", "proc", 0, NULL);
 	mount("sysfs", "/sys", "sysfs", 0, NULL);
+	/* lguest_test looks there for kmemleak (see memfree_dropped()). */
+	mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL);
 	mount("devtmpfs", "/dev", "devtmpfs", 0, NULL);
 	pid = fork();
 	if (pid == 0) {
