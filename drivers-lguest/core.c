@@ -85,10 +85,20 @@ static int __init map_switcher(void)
 	if (err)
 		goto free_area;
 
-	/* Write the code through the pages' own (writable) mappings. */
-	for (i = 0; i < SWITCHER_CODE_PAGES; i++)
-		memcpy(page_address(switcher_pages[i]),
-		       lguest_switcher_start + i * PAGE_SIZE, PAGE_SIZE);
+	/*
+	 * Write the code through the pages' own (writable) mappings: the
+	 * Switcher and nothing else, since guests can read these pages and
+	 * whatever follows it in the kernel's or module's text would tell
+	 * where that is.
+	 */
+	for (i = 0; i < SWITCHER_CODE_PAGES; i++) {
+		long left = lguest_switcher_end - lguest_switcher_start - i * PAGE_SIZE;
+
+		if (left > 0)
+			memcpy(page_address(switcher_pages[i]),
+			       lguest_switcher_start + i * PAGE_SIZE,
+			       min_t(long, left, PAGE_SIZE));
+	}
 
 	pr_info("Switcher at %#lx-%#lx\n", start, start + size - 1);
 	return 0;
@@ -217,8 +227,8 @@ int run_guest(struct lguest *lg, struct lguest_exit *exit)
 			continue;
 		}
 
-		lguest_arch_enter(lg);
-		lguest_arch_exit(lg);
+		if (lguest_arch_enter(lg))
+			lguest_arch_exit(lg);
 	}
 }
 
@@ -228,10 +238,6 @@ static int __init lguest_init(void)
 
 	if (boot_cpu_has(X86_FEATURE_LGUEST)) {
 		pr_err("cannot run guests inside a guest\n");
-		return -EPERM;
-	}
-	if (boot_cpu_has(X86_FEATURE_PTI)) {
-		pr_err("not with page-table isolation (boot with pti=off)\n");
 		return -EPERM;
 	}
 	err = map_switcher();

@@ -9,6 +9,7 @@
  * so their order is kept.
  */
 #include <linux/kernel.h>
+#include <linux/nospec.h>
 #include <linux/timekeeping.h>
 #include <asm/tsc.h>
 #include <asm/trapnr.h>
@@ -61,9 +62,13 @@ static void do_init(struct lguest *lg, u32 gpa)
 	lg->hcall_next = 0;
 	ktime_get_real_ts64(&now);
 	lgwrite_u32(lg, LG_DATA(lg, reserve_top), -(u32)switcher_addr);
-	/* The guest's clock is our TSC: only if we trust it ourselves. */
+	/*
+	 * The guest's clock is our TSC: only if we trust it ourselves, and
+	 * if the Launcher may read it (PR_SET_TSC keeps CR4.TSD for it).
+	 */
 	lgwrite_u32(lg, LG_DATA(lg, tsc_khz),
-		    boot_cpu_has(X86_FEATURE_TSC) && !check_tsc_unstable() ? tsc_khz : 0);
+		    boot_cpu_has(X86_FEATURE_TSC) && !check_tsc_unstable() &&
+		    !test_thread_flag(TIF_NOTSC) ? tsc_khz : 0);
 	lgwrite(lg, LG_DATA(lg, boot_sec), &now.tv_sec, sizeof(s64));
 	lgwrite_u32(lg, LG_DATA(lg, boot_nsec), now.tv_nsec);
 	lgwrite_u32(lg, LG_DATA(lg, mem_pages), lg->mem_pages);
@@ -73,6 +78,9 @@ static void do_init(struct lguest *lg, u32 gpa)
 static void do_hcall(struct lguest *lg, const struct lguest_hcall_args *a, u32 *ret)
 {
 	*ret = 0;
+	lguest_progress(lg);
+	lg->stats.hcalls[a->nr < LGUEST_STAT_HCALLS ?
+			 array_index_nospec(a->nr, LGUEST_STAT_HCALLS) : 0]++;
 	if (!lg->data_gpa && a->nr != LHCALL_INIT && a->nr != LHCALL_CONSOLE_WRITE &&
 	    a->nr != LHCALL_SHUTDOWN) {
 		kill_guest(lg, "hypercall %u before LHCALL_INIT", a->nr);

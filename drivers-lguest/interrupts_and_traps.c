@@ -13,6 +13,7 @@
  * the guest asks for it (LHCALL_SEND_INTERRUPTS) once it enables them.
  */
 #include <linux/kernel.h>
+#include <linux/nospec.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
 #include <asm/desc.h>
@@ -45,6 +46,8 @@ void lguest_load_idt_entry(struct lguest *lg, u32 vector, u32 lo, u32 hi)
 		kill_guest(lg, "IDT entry %u is not the guest's", vector);
 		return;
 	}
+	/* The guest picks the index: no speculating past the checks either. */
+	vector = array_index_nospec(vector, IDT_ENTRIES);
 	if (!(hi & GATE_PRESENT)) {
 		lg->idt[vector].lo = 0;
 		lg->idt[vector].hi = 0;
@@ -72,6 +75,7 @@ void lguest_load_idt_entry(struct lguest *lg, u32 vector, u32 lo, u32 hi)
 		kill_guest(lg, "IDT entry %u: gate into segment %#x", vector, sel);
 		return;
 	}
+	idx = array_index_nospec(idx, GDT_ENTRIES);
 	memcpy(&dhi, (char *)&lg->gdt[idx] + 4, 4);
 	if ((dhi & GATE_PRESENT) && ((dhi >> 13) & 3) != 1) {
 		kill_guest(lg, "IDT entry %u: gate into ring-%u code", vector, (dhi >> 13) & 3);
@@ -84,15 +88,17 @@ void lguest_load_idt_entry(struct lguest *lg, u32 vector, u32 lo, u32 hi)
 
 /*
  * May the guest raise vector v with "int"?  Not where the CPU pushes an
- * error code (the frame would be wrong), not the NMI and not the vectors
- * of external interrupts, which the Switcher hands to the host's own
- * handlers.  The system call vector is the exception.
+ * error code (the frame would be wrong), and not the vectors whose exits
+ * the host handles itself: the NMI and the machine check, whose handlers
+ * it runs, and the external interrupts, which the Switcher hands to the
+ * host's own handlers.  The system call vector is the exception.
  */
 static bool soft_int_ok(unsigned int v)
 {
 	if (v == IA32_SYSCALL_VECTOR)
 		return true;
-	return v < FIRST_EXTERNAL_VECTOR && v != X86_TRAP_NMI && !lguest_trap_has_errcode(v);
+	return v < FIRST_EXTERNAL_VECTOR && v != X86_TRAP_NMI && v != X86_TRAP_MC &&
+		!lguest_trap_has_errcode(v);
 }
 
 /*

@@ -8,6 +8,7 @@
 #define _LGUEST_LG_H
 
 #include <linux/types.h>
+#include <linux/stddef.h>
 #include <linux/mutex.h>
 #include <linux/hrtimer.h>
 #include <linux/lguest_launcher.h>
@@ -32,29 +33,42 @@ struct lg_pgdir {
 struct lguest {
 	struct mutex lock;		/* serialises the ioctls */
 	struct task_struct *tsk;	/* the thread in LGUEST_RUN, if any */
-	bool set_up;
+	struct mm_struct *mm;		/* its memory, which the pins are charged to */
+	bool set_up;			/* read without the lock: LGUEST_IRQ, _BREAK */
 
-	/* The guest's memory: guest-physical 0 is mem_base in the Launcher. */
+	/* Registers: the vCPU's own page, mapped into the Switcher. */
+	struct page *regs_page;
+	struct lguest_regs *regs;
+	struct hrtimer timer;
+
+	/*
+	 * Everything below lasts one boot of the guest: LGUEST_SETUP frees
+	 * what it points to and clears it all at once.  The guest's memory:
+	 * guest-physical 0 is mem_base in the Launcher.
+	 */
+	struct_group(boot,
+
 	unsigned long mem_base;
 	unsigned long mem_pages;
 	u32 mmio_base, mmio_size;
 	u32 page_offset;
+	struct page **pinned;		/* the host page behind each frame, once pinned */
+	unsigned long pin_limit;	/* in pages, over all the Launcher's pins */
 
 	/* The shared page, once the guest has made LHCALL_INIT. */
 	u32 data_gpa;
 	u32 hcall_next;			/* the next async slot the host reads */
 
-	/* Registers: the vCPU's own page, mapped into the Switcher. */
-	struct page *regs_page;
-	struct lguest_regs *regs;
 	struct fxregs_state *fpu;
 	u32 cr2;
 	u32 fault_eip, fault_cr2, fault_count;
+	u32 switcher_fault_eip;
 
 	/* Shadow page tables. */
 	struct lg_pgdir pgdirs[LG_PGDIRS];
 	unsigned int cur_pgdir;
 	unsigned int next_evict;
+	unsigned int shadow_pages;	/* table pages below the tops */
 
 	/* Descriptor tables as the guest set them, after checking. */
 	struct desc_struct gdt[GDT_ENTRIES];
@@ -63,9 +77,11 @@ struct lguest {
 	int last_cpu;			/* where the tables were last copied */
 	bool tables_changed;
 
-	/* Interrupts. */
+	/*
+	 * Interrupts.  LGUEST_IRQ and LGUEST_BREAK set these from any
+	 * thread without the lock: atomic bit operations and READ_ONCE.
+	 */
 	DECLARE_BITMAP(irqs_pending, LGUEST_IRQS);
-	struct hrtimer timer;
 	bool halted;
 	bool break_out;
 
@@ -75,7 +91,17 @@ struct lguest {
 	bool dead;
 	bool stopped;			/* it asked to power off or restart */
 	char dead_reason[LGUEST_MESSAGE_LEN];
+
+	struct lguest_stats stats;
+
+	); /* the end of the boot group */
 };
+
+/* The guest did something: whatever it was, it is not stuck on a fault. */
+static inline void lguest_progress(struct lguest *lg)
+{
+	lg->fault_count = 0;
+}
 
 /* core.c */
 extern unsigned long switcher_addr;
@@ -95,8 +121,10 @@ int run_guest(struct lguest *lg, struct lguest_exit *exit);
 int lguest_arch_host_init(void);
 void lguest_arch_host_fini(void);
 int lguest_arch_setup_guest(struct lguest *lg, u32 entry, u32 boot_params);
-void lguest_arch_enter(struct lguest *lg);
+bool lguest_arch_enter(struct lguest *lg);
 void lguest_arch_exit(struct lguest *lg);
+void lguest_arch_forget(struct lguest *lg);
+void lguest_switcher_descs(struct desc_struct *cs, struct desc_struct *ds);
 void lguest_arch_cpuid(u32 leaf, u32 subleaf, u32 *regs);
 unsigned long lguest_stub_addr(unsigned int vector);
 
@@ -110,7 +138,8 @@ void lguest_set_pmd(struct lguest *lg, u32 gpgdir, u32 vaddr, u64 val);
 void lguest_set_pgd(struct lguest *lg, u32 gpgdir, u32 vaddr);
 int lguest_demand_page(struct lguest *lg, u32 vaddr, u32 errcode, u32 *mmio);
 bool lguest_va_to_pa(struct lguest *lg, u32 vaddr, u32 *gpa);
-unsigned long lguest_shadow_cr3(struct lguest *lg, int cpu);
+unsigned long lguest_map_switcher(struct lguest *lg, int cpu);
+void lguest_unmap_switcher(struct lguest *lg, int cpu);
 int lguest_switcher_pte_init(void);
 void lguest_switcher_pte_fini(void);
 

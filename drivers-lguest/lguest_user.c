@@ -14,6 +14,7 @@
  * Launcher gave up the privileges it needed to open /dev/lguest.
  */
 #include <linux/module.h>
+#include <linux/nospec.h>
 #include <linux/miscdevice.h>
 #include <linux/fs.h>
 #include <linux/slab.h>
@@ -21,7 +22,16 @@
 #include <linux/uaccess.h>
 #include <linux/sched.h>
 #include <linux/sched/task.h>
+#include <linux/sched/mm.h>
 #include "lg.h"
+
+/* One ABI for 32- and 64-bit Launchers: no implicit padding anywhere. */
+static_assert(sizeof(struct lguest_setup) == 40);
+static_assert(sizeof(struct lguest_vcpu_regs) == 64);
+static_assert(sizeof(struct lguest_exit) == 160);
+static_assert(sizeof(struct lguest_hcall_args) == 20);
+static_assert(sizeof(struct lguest_data) == 1432);
+static_assert(sizeof(struct lguest_stats) == 648);
 
 static int lguest_open(struct inode *inode, struct file *file)
 {
@@ -34,7 +44,17 @@ static int lguest_open(struct inode *inode, struct file *file)
 	return 0;
 }
 
-/* Forget the stopped guest, keeping only its thread, timer and register page. */
+/* Free what one boot of the guest holds, and forget all of it. */
+static void lguest_end_boot(struct lguest *lg)
+{
+	if (lg->tsk)
+		hrtimer_cancel(&lg->timer);
+	lguest_free_pagetables(lg);
+	kfree(lg->fpu);
+	memset(&lg->boot, 0, sizeof(lg->boot));
+}
+
+/* Forget a stopped guest before it boots again on the same file. */
 static int lguest_reset(struct lguest *lg)
 {
 	if (!lg->dead && !lg->stopped)
@@ -42,35 +62,37 @@ static int lguest_reset(struct lguest *lg)
 	if (lg->tsk != current)
 		return -EPERM;
 	WRITE_ONCE(lg->set_up, false);
-	hrtimer_cancel(&lg->timer);
-	lguest_free_pagetables(lg);
-	kfree(lg->fpu);
-	lg->fpu = NULL;
-	lg->data_gpa = 0;
-	lg->hcall_next = 0;
-	lg->cr2 = 0;
-	lg->fault_eip = 0;
-	lg->fault_cr2 = 0;
-	lg->fault_count = 0;
-	lg->next_evict = 0;
-	memset(lg->gdt, 0, sizeof(lg->gdt));
-	memset(lg->idt, 0, sizeof(lg->idt));
-	lg->stack_ss = 0;
-	lg->stack_esp = 0;
-	bitmap_zero(lg->irqs_pending, LGUEST_IRQS);
-	lg->halted = false;
-	WRITE_ONCE(lg->break_out, false);
-	lg->exit_ready = false;
-	lg->dead = false;
-	lg->stopped = false;
-	lg->dead_reason[0] = '\0';
+	lguest_end_boot(lg);
 	return 0;
 }
 
+/* Is what the Launcher asks for a guest the host can run? */
+static bool setup_ok(const struct lguest_setup *s)
+{
+	u64 mem_end = (u64)s->mem_pages << PAGE_SHIFT;
+	u64 mmio_end = (u64)s->mmio_base + s->mmio_size;
+
+	if (s->flags || s->reserved || !s->mem_pages || (s->mem_base & ~PAGE_MASK) ||
+	    !access_ok((void __user *)(unsigned long)s->mem_base, mem_end) ||
+	    s->mem_base + mem_end > TASK_SIZE)
+		return false;
+	/* The guest's memory and its MMIO window stay below the Switcher. */
+	if (mem_end > switcher_addr || mmio_end > switcher_addr ||
+	    ((s->mmio_base | s->mmio_size) & ~PAGE_MASK) ||
+	    (s->mmio_size && s->mmio_base < mem_end) ||
+	    (s->page_offset & ~PAGE_MASK))
+		return false;
+	return s->entry < mem_end && s->boot_params < mem_end;
+}
+
+/*
+ * The first LGUEST_SETUP binds the file to the calling thread and its
+ * memory; later ones (a reboot) must come from the same thread.  A setup
+ * that fails leaves nothing of this boot behind, so it may be retried.
+ */
 static int lguest_setup(struct lguest *lg, const struct lguest_setup __user *arg)
 {
 	struct lguest_setup s;
-	u64 mem_end, mmio_end;
 	int err;
 
 	if (copy_from_user(&s, arg, sizeof(s)))
@@ -80,26 +102,11 @@ static int lguest_setup(struct lguest *lg, const struct lguest_setup __user *arg
 		if (err)
 			return err;
 	}
-	mem_end = (u64)s.mem_pages << PAGE_SHIFT;
-	mmio_end = (u64)s.mmio_base + s.mmio_size;
-	if (s.flags || !s.mem_pages || (s.mem_base & ~PAGE_MASK) ||
-	    !access_ok((void __user *)(unsigned long)s.mem_base, mem_end) ||
-	    s.mem_base + mem_end > TASK_SIZE)
+	/* The pins are charged to one memory: the Launcher's, for good. */
+	if ((lg->tsk && lg->tsk != current) || (lg->mm && lg->mm != current->mm))
+		return -EPERM;
+	if (!setup_ok(&s))
 		return -EINVAL;
-	/* The guest's memory and its MMIO window stay below the Switcher. */
-	if (mem_end > switcher_addr || mmio_end > switcher_addr ||
-	    ((s.mmio_base | s.mmio_size) & ~PAGE_MASK) ||
-	    (s.mmio_size && s.mmio_base < mem_end) ||
-	    (s.page_offset && (s.page_offset & ~PAGE_MASK)))
-		return -EINVAL;
-	if (s.entry >= mem_end || s.boot_params >= mem_end)
-		return -EINVAL;
-
-	lg->mem_base = s.mem_base;
-	lg->mem_pages = s.mem_pages;
-	lg->mmio_base = s.mmio_base;
-	lg->mmio_size = s.mmio_size;
-	lg->page_offset = s.page_offset;
 
 	if (!lg->regs_page) {
 		lg->regs_page = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
@@ -107,17 +114,30 @@ static int lguest_setup(struct lguest *lg, const struct lguest_setup __user *arg
 			return -ENOMEM;
 		lg->regs = page_address(lg->regs_page) + LGP_REGS;
 	}
+	if (!lg->mm) {
+		lg->mm = current->mm;
+		mmgrab(lg->mm);
+	}
+
+	lg->mem_base = s.mem_base;
+	lg->mem_pages = s.mem_pages;
+	lg->mmio_base = s.mmio_base;
+	lg->mmio_size = s.mmio_size;
+	lg->page_offset = s.page_offset;
 	err = lguest_init_pagetables(lg);
 	if (!err)
 		err = lguest_arch_setup_guest(lg, s.entry, s.boot_params);
-	if (err)
-		return err;	/* the rest goes at release */
+	if (err) {
+		lguest_end_boot(lg);
+		return err;
+	}
 
 	if (!lg->tsk) {
 		lguest_setup_timer(lg);
 		lg->tsk = get_task_struct(current);
 	}
-	WRITE_ONCE(lg->set_up, true);
+	/* LGUEST_IRQ and LGUEST_BREAK may use lg->tsk once they see this. */
+	smp_store_release(&lg->set_up, true);
 	return 0;
 }
 
@@ -128,7 +148,8 @@ static long lguest_run(struct lguest *lg, struct lguest_exit __user *arg)
 
 	if (!lg->set_up)
 		return -ENOENT;
-	if (lg->tsk != current)
+	/* After an execve() the memory the guest was set up with is gone. */
+	if (lg->tsk != current || lg->mm != current->mm)
 		return -EPERM;
 	if (lg->stopped)
 		return -ESHUTDOWN;
@@ -184,20 +205,24 @@ static long lguest_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	u32 irq;
 	long ret;
 
-	/* The two calls that must not wait for a running guest. */
+	/* The calls that must not wait for a running guest. */
 	switch (cmd) {
+	case LGUEST_GET_ABI_VERSION:
+		return LGUEST_ABI_VERSION;
 	case LGUEST_IRQ:
 		if (get_user(irq, (u32 __user *)uarg))
 			return -EFAULT;
 		if (irq >= LGUEST_IRQS)
 			return -EINVAL;
-		if (!READ_ONCE(lg->set_up))
+		/* Pairs with lguest_setup(): lg->tsk is valid once set_up is. */
+		if (!smp_load_acquire(&lg->set_up))
 			return -ENOENT;
-		set_bit(irq, lg->irqs_pending);
+		set_bit(array_index_nospec(irq, LGUEST_IRQS), lg->irqs_pending);
 		wake_up_process(lg->tsk);
 		return 0;
 	case LGUEST_BREAK:
-		if (!READ_ONCE(lg->set_up))
+		/* As for LGUEST_IRQ. */
+		if (!smp_load_acquire(&lg->set_up))
 			return -ENOENT;
 		WRITE_ONCE(lg->break_out, true);
 		wake_up_process(lg->tsk);
@@ -221,6 +246,12 @@ static long lguest_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		regs_to_user(lg->regs, &uregs);
 		ret = copy_to_user(uarg, &uregs, sizeof(uregs)) ? -EFAULT : 0;
 		break;
+	case LGUEST_GET_STATS:
+		ret = -ENOENT;
+		if (!lg->set_up)
+			break;
+		ret = copy_to_user(uarg, &lg->stats, sizeof(lg->stats)) ? -EFAULT : 0;
+		break;
 	case LGUEST_SET_REGS:
 		ret = -ENOENT;
 		if (!lg->set_up)
@@ -242,12 +273,12 @@ static int lguest_release(struct inode *inode, struct file *file)
 {
 	struct lguest *lg = file->private_data;
 
-	if (lg->tsk)
-		hrtimer_cancel(&lg->timer);
-	lguest_free_pagetables(lg);
+	lguest_end_boot(lg);
+	lguest_arch_forget(lg);
 	if (lg->tsk)
 		put_task_struct(lg->tsk);
-	kfree(lg->fpu);
+	if (lg->mm)
+		mmdrop(lg->mm);
 	if (lg->regs_page)
 		__free_page(lg->regs_page);
 	kfree(lg);

@@ -7,26 +7,41 @@
  * frames, and nothing would stop the guest mapping memory that is not its
  * own.  So the CPU runs on shadow page tables that we build, an entry at
  * a time, when the guest faults on an address its own tables do map.  Each
- * shadow entry points at the host page that backs the guest frame, pinned
- * for as long as the entry exists, with no more rights than the guest
- * entry gives and none at all beyond the guest's memory.
+ * shadow entry points at the host page that backs the guest frame, with
+ * no more rights than the guest entry gives and none at all beyond the
+ * guest's memory.
+ *
+ * The host page behind a guest frame is pinned the first time a shadow
+ * entry needs it, and stays pinned until the guest is set up afresh or
+ * goes away: a shadow entry never holds a pin of its own, so forgetting
+ * one is just clearing it.  The pins count against the Launcher's
+ * RLIMIT_MEMLOCK, as long-term pins of user memory do elsewhere.
  *
  * The shadows behave like a TLB: the guest tells us (by hypercall) when it
  * changes an entry or flushes, and we simply forget shadow entries then;
  * they come back on the next fault.  The guest's accessed and dirty bits
  * stay right because we only map a page on a fault, and only writable
- * once the guest entry is dirty.
+ * once the guest entry is dirty.  Like a TLB, the shadows have a size:
+ * a guest that makes us hold more than max_shadow_pages table pages has
+ * all of them forgotten and starts filling again.
  *
  * The same code serves two-level paging and PAE; the guest uses whichever
- * the host was built with.  The Switcher's slot at the top of every shadow
- * belongs to us: a per-CPU PTE page maps the Switcher there, and the guest
- * can neither map anything at those addresses nor reach those pages from
- * user mode.
+ * the host was built with.  The Switcher's directory slot at the top of
+ * every shadow belongs to us.  It is filled only while the guest runs,
+ * with the per-CPU PTE page that maps the Switcher (lguest_map_switcher())
+ * and emptied as soon as the guest stops, so the code that walks shadows
+ * for the guest's sake never finds anything there; it does not look
+ * anyway, and the guest can neither map anything at those addresses nor
+ * reach those pages from user mode.
  */
 #include <linux/kernel.h>
 #include <linux/mm.h>
 #include <linux/gfp.h>
+#include <linux/moduleparam.h>
+#include <linux/nospec.h>
 #include <linux/percpu.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
 #include <asm/trap_pf.h>
 #include "lg.h"
 
@@ -48,10 +63,16 @@ typedef u32 lg_pte_t;
 			 _PAGE_DIRTY | LG_NX)
 #define LG_TABLE_FLAGS	(_PAGE_PRESENT | _PAGE_RW | _PAGE_USER | _PAGE_ACCESSED)
 
+static unsigned int max_shadow_pages = 4096;
+module_param(max_shadow_pages, uint, 0644);
+MODULE_PARM_DESC(max_shadow_pages,
+		 "page-table pages a guest's shadows may hold before they are flushed");
+
 /* Each CPU's PTE page mapping the Switcher code and that CPU's pages. */
 static DEFINE_PER_CPU(lg_pte_t *, switcher_ptes);
 
-static bool switcher_va(u32 va)
+/* Is va in the Switcher's directory slot? */
+static bool switcher_va(u64 va)
 {
 	return va >= switcher_addr && va - switcher_addr < (1U << LG_PDE_SHIFT);
 }
@@ -61,8 +82,28 @@ static void *table_va(lg_pte_t entry)
 	return __va((unsigned long)(entry & LG_PFN_MASK));
 }
 
-/* The shadow directory entry that covers va (PAE: allocating the middle level). */
-static lg_pte_t *shadow_pde(struct lg_pgdir *pg, u32 va, bool alloc)
+static void *alloc_table(struct lguest *lg)
+{
+	void *page = (void *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
+
+	if (page)
+		lg->shadow_pages++;
+	return page;
+}
+
+static void free_table(struct lguest *lg, void *page)
+{
+	free_page((unsigned long)page);
+	lg->shadow_pages--;
+}
+
+/*
+ * The shadow directory entry that covers va (PAE: allocating the middle
+ * level).  The one PAE middle level that covers the Switcher is made with
+ * the shadow and kept: lguest_map_switcher() runs with interrupts off.
+ */
+static lg_pte_t *shadow_dir_entry(struct lguest *lg, struct lg_pgdir *pg, u32 va,
+				  bool alloc)
 {
 	lg_pte_t *dir = (lg_pte_t *)pg->top;
 #ifdef CONFIG_X86_PAE
@@ -73,7 +114,7 @@ static lg_pte_t *shadow_pde(struct lg_pgdir *pg, u32 va, bool alloc)
 
 		if (!alloc)
 			return NULL;
-		pmd = (void *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
+		pmd = alloc_table(lg);
 		if (!pmd)
 			return NULL;
 		/* A PDPT entry has no rights bits: they are reserved. */
@@ -84,9 +125,17 @@ static lg_pte_t *shadow_pde(struct lg_pgdir *pg, u32 va, bool alloc)
 	return &dir[(va >> LG_PDE_SHIFT) & (LG_PTRS - 1)];
 }
 
-static lg_pte_t *shadow_pte(struct lg_pgdir *pg, u32 va, bool alloc)
+/* The same, for the guest's addresses: never the Switcher's slot. */
+static lg_pte_t *shadow_pde(struct lguest *lg, struct lg_pgdir *pg, u32 va, bool alloc)
 {
-	lg_pte_t *pde = shadow_pde(pg, va, alloc);
+	if (switcher_va(va))
+		return NULL;
+	return shadow_dir_entry(lg, pg, va, alloc);
+}
+
+static lg_pte_t *shadow_pte(struct lguest *lg, struct lg_pgdir *pg, u32 va, bool alloc)
+{
+	lg_pte_t *pde = shadow_pde(lg, pg, va, alloc);
 	lg_pte_t *ptes;
 
 	if (!pde)
@@ -94,7 +143,7 @@ static lg_pte_t *shadow_pte(struct lg_pgdir *pg, u32 va, bool alloc)
 	if (!(*pde & _PAGE_PRESENT)) {
 		if (!alloc)
 			return NULL;
-		ptes = (lg_pte_t *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
+		ptes = alloc_table(lg);
 		if (!ptes)
 			return NULL;
 		/* The PTE decides the rights; this level allows everything. */
@@ -104,54 +153,31 @@ static lg_pte_t *shadow_pte(struct lg_pgdir *pg, u32 va, bool alloc)
 	return &ptes[(va >> PAGE_SHIFT) & (LG_PTRS - 1)];
 }
 
-/* Forget one shadow PTE, unpinning its page. */
-static void release_pte(lg_pte_t *spte)
+/* Forget a whole PTE page of a guest address range. */
+static void release_pte_page(struct lguest *lg, lg_pte_t *pde)
 {
-	struct page *page;
-
-	if (!(*spte & _PAGE_PRESENT))
-		return;
-	page = pfn_to_page((unsigned long)((*spte & LG_PFN_MASK) >> PAGE_SHIFT));
-	unpin_user_pages_dirty_lock(&page, 1, *spte & _PAGE_DIRTY);
-	*spte = 0;
-}
-
-/* Forget a whole PTE page; never the Switcher's. */
-static void release_pte_page(lg_pte_t *pde)
-{
-	lg_pte_t *ptes;
-	unsigned int i;
-
 	if (!(*pde & _PAGE_PRESENT))
 		return;
-	ptes = table_va(*pde);
-	for (i = 0; i < LG_PTRS; i++)
-		release_pte(&ptes[i]);
-	free_page((unsigned long)ptes);
+	free_table(lg, table_va(*pde));
 	*pde = 0;
 }
 
-/* Forget every mapping from start up to (not including) end. */
-static void release_range(struct lg_pgdir *pg, u64 start, u64 end)
+/*
+ * Forget every mapping from start up to (not including) end.  The
+ * Switcher's slot is skipped: it is empty outside a run anyway.
+ */
+static void release_range(struct lguest *lg, struct lg_pgdir *pg, u64 start, u64 end)
 {
 	u64 va;
 	lg_pte_t *pde;
 
 	for (va = start; va < end; va += 1U << LG_PDE_SHIFT) {
-		pde = shadow_pde(pg, va, false);
-		if (!pde)
-			continue;
-		if (switcher_va(va))
-			*pde = 0;	/* set again before each run */
-		else
-			release_pte_page(pde);
+		pde = shadow_pde(lg, pg, va, false);
+		if (pde)
+			release_pte_page(lg, pde);
 	}
 #ifdef CONFIG_X86_PAE
-	/*
-	 * A middle-level page goes when all it covered goes; but not the
-	 * one with the Switcher's slot, which lguest_shadow_cr3() fills with
-	 * interrupts off, where it could not allocate another.
-	 */
+	/* A middle-level page goes when all it covered goes, but for the Switcher's. */
 	for (va = start; va < end; va += 1U << 30) {
 		lg_pte_t *pdpte = &((lg_pte_t *)pg->top)[va >> 30];
 
@@ -159,22 +185,23 @@ static void release_range(struct lg_pgdir *pg, u64 start, u64 end)
 		    va >> 30 == switcher_addr >> 30)
 			continue;
 		if (*pdpte & _PAGE_PRESENT) {
-			free_page((unsigned long)table_va(*pdpte));
+			free_table(lg, table_va(*pdpte));
 			*pdpte = 0;
 		}
 	}
 #endif
+	cond_resched();
 }
 
-static void release_all(struct lg_pgdir *pg)
+static void release_all(struct lguest *lg, struct lg_pgdir *pg)
 {
-	release_range(pg, 0, 1ULL << 32);
+	release_range(lg, pg, 0, 1ULL << 32);
 }
 
 /* Forget the user half of a shadow: everything below page_offset. */
 static void release_user(struct lguest *lg, struct lg_pgdir *pg)
 {
-	release_range(pg, 0, lg->page_offset ? lg->page_offset : 1ULL << 32);
+	release_range(lg, pg, 0, lg->page_offset ? lg->page_offset : 1ULL << 32);
 }
 
 /*
@@ -248,6 +275,58 @@ static bool guest_entry(struct lguest *lg, u32 va, lg_pte_t *gpte, u32 *gpte_gpa
 }
 
 /*
+ * The host page behind guest frame pfn (< mem_pages), pinned on first use
+ * and charged to the Launcher like any long-term pin.  NULL kills the
+ * guest with the reason.
+ */
+static struct page *guest_page(struct lguest *lg, u32 pfn)
+{
+	struct page *page;
+
+	pfn = array_index_nospec(pfn, lg->mem_pages);
+	page = lg->pinned[pfn];
+	if (page)
+		return page;
+	if (atomic64_add_return(1, &lg->mm->pinned_vm) > lg->pin_limit) {
+		atomic64_dec(&lg->mm->pinned_vm);
+		kill_guest(lg, "its memory would pin more than RLIMIT_MEMLOCK allows (%lu pages)",
+			   lg->pin_limit);
+		return NULL;
+	}
+	if (pin_user_pages_fast(lg->mem_base + ((unsigned long)pfn << PAGE_SHIFT), 1,
+				FOLL_WRITE | FOLL_LONGTERM, &page) != 1) {
+		atomic64_dec(&lg->mm->pinned_vm);
+		kill_guest(lg, "cannot pin guest page %#x", pfn);
+		return NULL;
+	}
+	lg->pinned[pfn] = page;
+	lg->stats.pins++;
+	return page;
+}
+
+/* Unpin everything guest_page() pinned, and uncharge it. */
+static void unpin_guest_memory(struct lguest *lg)
+{
+	unsigned long i, n = 0;
+
+	if (!lg->pinned)
+		return;
+	for (i = 0; i < lg->mem_pages; i++) {
+		if (!lg->pinned[i])
+			continue;
+		/* The guest may have written anything it could map. */
+		unpin_user_pages_dirty_lock(&lg->pinned[i], 1, true);
+		lg->pinned[i] = NULL;
+		n++;
+		if (!(n % 512))
+			cond_resched();
+	}
+	atomic64_sub(n, &lg->mm->pinned_vm);
+	kvfree(lg->pinned);
+	lg->pinned = NULL;
+}
+
+/*
  * A page fault at va: map it if the guest's tables allow the access.
  * 1: mapped, retry; 0: the guest's own fault (or it died);
  * -1: an access to the Launcher's MMIO window, at *mmio.
@@ -288,23 +367,28 @@ int lguest_demand_page(struct lguest *lg, u32 va, u32 errcode, u32 *mmio)
 		want |= _PAGE_DIRTY;
 	if (want != gpte && gpte_gpa)
 		lgwrite(lg, gpte_gpa, &want, sizeof(want));
+	if (lg->dead)
+		return 0;
 
-	spte = shadow_pte(pg, va, true);
+	page = guest_page(lg, pfn);
+	if (!page)
+		return 0;
+	/*
+	 * The shadows are a TLB of a fixed size: when full, start over.  (A
+	 * floor keeps one instruction's few pages from evicting each other.)
+	 */
+	if (lg->shadow_pages >= max(max_shadow_pages, 64U))
+		lguest_flush_pagetables(lg, true);
+	spte = shadow_pte(lg, pg, va, true);
 	if (!spte) {
 		kill_guest(lg, "out of memory for shadow page tables");
-		return 0;
-	}
-	release_pte(spte);
-	if (pin_user_pages_fast(lg->mem_base + (pfn << PAGE_SHIFT), 1,
-				FOLL_WRITE | FOLL_LONGTERM, &page) != 1) {
-		kill_guest(lg, "cannot pin guest page %#llx", pfn);
 		return 0;
 	}
 	want &= LG_PTE_KEEP;
 	if (!(want & _PAGE_DIRTY))
 		want &= ~(lg_pte_t)_PAGE_RW;
 	*spte = ((lg_pte_t)page_to_pfn(page) << PAGE_SHIFT) | want;
-	return lg->dead ? 0 : 1;
+	return 1;
 }
 
 /* Where va is in guest memory, by the guest's current page tables. */
@@ -375,12 +459,25 @@ void lguest_flush_pagetables(struct lguest *lg, bool all)
 {
 	unsigned int i;
 
+	lg->stats.shadow_flushes++;
 	if (!all) {
 		release_user(lg, &lg->pgdirs[lg->cur_pgdir]);
 		return;
 	}
 	for (i = 0; i < LG_PGDIRS; i++)
-		release_all(&lg->pgdirs[i]);
+		release_all(lg, &lg->pgdirs[i]);
+}
+
+/*
+ * The guest may tell us about its own addresses only: anything in the
+ * Switcher's slot, present or not, is a guest gone wrong.
+ */
+static bool guest_range(struct lguest *lg, u32 vaddr, const char *what)
+{
+	if (!switcher_va(vaddr))
+		return true;
+	kill_guest(lg, "%s for %#x in the Switcher's area", what, vaddr);
+	return false;
 }
 
 /*
@@ -392,16 +489,14 @@ void lguest_set_pte(struct lguest *lg, u32 gpgdir, u32 vaddr, u64 val)
 	lg_pte_t *spte;
 	unsigned int i;
 
-	if (switcher_va(vaddr) && (val & _PAGE_PRESENT)) {
-		kill_guest(lg, "page table entry for %#x in the Switcher's area", vaddr);
+	if (!guest_range(lg, vaddr, "page table entry"))
 		return;
-	}
 	for (i = 0; i < LG_PGDIRS; i++) {
 		if (lg->pgdirs[i].gpgdir == LG_NO_PGDIR)
 			continue;
-		spte = shadow_pte(&lg->pgdirs[i], vaddr, false);
+		spte = shadow_pte(lg, &lg->pgdirs[i], vaddr, false);
 		if (spte)
-			release_pte(spte);
+			*spte = 0;
 	}
 }
 
@@ -411,16 +506,18 @@ void lguest_set_pmd(struct lguest *lg, u32 gpgdir, u32 vaddr, u64 val)
 	unsigned int i;
 	u32 start = vaddr & ~((1U << LG_PDE_SHIFT) - 1);
 
-	if (switcher_va(start) && (val & _PAGE_PRESENT)) {
-		kill_guest(lg, "page directory entry for %#x in the Switcher's area", vaddr);
+	if (!guest_range(lg, start, "page directory entry"))
 		return;
-	}
 	for (i = 0; i < LG_PGDIRS; i++)
 		if (lg->pgdirs[i].gpgdir != LG_NO_PGDIR)
-			release_range(&lg->pgdirs[i], start, (u64)start + (1U << LG_PDE_SHIFT));
+			release_range(lg, &lg->pgdirs[i], start, (u64)start + (1U << LG_PDE_SHIFT));
 }
 
-/* PAE: a top-level entry changed, so everything under it goes. */
+/*
+ * PAE: a top-level entry changed, so everything under it goes.  The top
+ * gigabyte holds the guest's kernel as well as the Switcher's slot, which
+ * release_range() leaves alone.
+ */
 void lguest_set_pgd(struct lguest *lg, u32 gpgdir, u32 vaddr)
 {
 	unsigned int i;
@@ -432,20 +529,19 @@ void lguest_set_pgd(struct lguest *lg, u32 gpgdir, u32 vaddr)
 	}
 	for (i = 0; i < LG_PGDIRS; i++)
 		if (lg->pgdirs[i].gpgdir != LG_NO_PGDIR)
-			release_range(&lg->pgdirs[i], start, (u64)start + (1U << 30));
+			release_range(lg, &lg->pgdirs[i], start, (u64)start + (1U << 30));
 }
 
 /*
  * Put the Switcher into the current shadow for this CPU, with the vCPU's
  * register page in the CPU's register slot, and return what goes in CR3.
- * Interrupts are off: nothing may be allocated here.  (With PAE, the
- * middle level for the Switcher's slot is made with the shadow and kept.)
+ * Interrupts are off until lguest_unmap_switcher() takes it out again.
  */
-unsigned long lguest_shadow_cr3(struct lguest *lg, int cpu)
+unsigned long lguest_map_switcher(struct lguest *lg, int cpu)
 {
 	struct lg_pgdir *pg = &lg->pgdirs[lg->cur_pgdir];
 	lg_pte_t *ptes = per_cpu(switcher_ptes, cpu);
-	lg_pte_t *pde = shadow_pde(pg, switcher_addr, false);
+	lg_pte_t *pde = shadow_dir_entry(lg, pg, switcher_addr, false);
 	unsigned int regs = SWITCHER_CODE_PAGES + 2 * cpu;
 
 	ptes[regs] = ((lg_pte_t)page_to_pfn(lg->regs_page) << PAGE_SHIFT) |
@@ -454,22 +550,41 @@ unsigned long lguest_shadow_cr3(struct lguest *lg, int cpu)
 	return __pa(pg->top);
 }
 
+/* The run is over: no shadow and no per-CPU page may keep a trace of it. */
+void lguest_unmap_switcher(struct lguest *lg, int cpu)
+{
+	struct lg_pgdir *pg = &lg->pgdirs[lg->cur_pgdir];
+
+	*shadow_dir_entry(lg, pg, switcher_addr, false) = 0;
+	per_cpu(switcher_ptes, cpu)[SWITCHER_CODE_PAGES + 2 * cpu] = 0;
+}
+
+/*
+ * A guest's shadows, and the array of its pinned pages, for a guest of
+ * mem_pages (already set).  The pins go to the calling Launcher's
+ * account; a failure leaves nothing for the caller to undo but
+ * lguest_free_pagetables().
+ */
 int lguest_init_pagetables(struct lguest *lg)
 {
 	unsigned int i;
 
+	lg->pinned = kvcalloc(lg->mem_pages, sizeof(*lg->pinned), GFP_KERNEL_ACCOUNT);
+	if (!lg->pinned)
+		return -ENOMEM;
+	lg->pin_limit = capable(CAP_IPC_LOCK) ? ULONG_MAX :
+		rlimit(RLIMIT_MEMLOCK) >> PAGE_SHIFT;
 	for (i = 0; i < LG_PGDIRS; i++) {
 		lg->pgdirs[i].gpgdir = LG_NO_PGDIR;
 		lg->pgdirs[i].top = (pteval_t *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
 		if (!lg->pgdirs[i].top)
 			return -ENOMEM;
+		/* The Switcher slot's middle level (PAE), kept for good. */
+		if (!shadow_dir_entry(lg, &lg->pgdirs[i], switcher_addr, true))
+			return -ENOMEM;
 	}
 	lg->pgdirs[0].gpgdir = LG_UNPAGED;
 	lg->cur_pgdir = 0;
-	/* Make sure the Switcher slot's middle level exists (PAE). */
-	for (i = 0; i < LG_PGDIRS; i++)
-		if (!shadow_pde(&lg->pgdirs[i], switcher_addr, true))
-			return -ENOMEM;
 	return 0;
 }
 
@@ -482,13 +597,17 @@ void lguest_free_pagetables(struct lguest *lg)
 
 		if (!top)
 			continue;
-		release_all(&lg->pgdirs[i]);
+		release_all(lg, &lg->pgdirs[i]);
 		/* The one middle level release_range() keeps (PAE). */
 		if (IS_ENABLED(CONFIG_X86_PAE) && (top[switcher_addr >> 30] & _PAGE_PRESENT))
-			free_page((unsigned long)table_va(top[switcher_addr >> 30]));
+			free_table(lg, table_va(top[switcher_addr >> 30]));
 		free_page((unsigned long)top);
 		lg->pgdirs[i].top = NULL;
+		lg->pgdirs[i].gpgdir = LG_NO_PGDIR;
 	}
+	unpin_guest_memory(lg);
+	WARN_ON_ONCE(lg->shadow_pages);
+	lg->shadow_pages = 0;
 }
 
 /* Each CPU's Switcher PTE page: the code and the state page, read-only. */

@@ -15,6 +15,7 @@
  * guest, so that write would fault.
  */
 #include <linux/kernel.h>
+#include <linux/nospec.h>
 #include <asm/desc.h>
 #include "lg.h"
 
@@ -96,6 +97,7 @@ void lguest_load_gdt_entry(struct lguest *lg, u32 idx, u32 lo, u32 hi)
 		kill_guest(lg, "GDT entry %u is not the guest's", idx);
 		return;
 	}
+	idx = array_index_nospec(idx, GDT_ENTRIES);
 	if (check_descriptor(lg, idx, lo, hi))
 		set_entry(lg, idx, lo, hi);
 }
@@ -142,6 +144,7 @@ bool lguest_selector_ok(struct lguest *lg, u32 sel, int rpl, bool code)
 		return !code;
 	if (idx >= GDT_ENTRIES || reserved_entry(idx))
 		return false;
+	idx = array_index_nospec(idx, GDT_ENTRIES);
 	memcpy(&hi, (char *)&lg->gdt[idx] + 4, 4);
 	if (!(hi & DESC_PRESENT))
 		return false;
@@ -161,17 +164,19 @@ bool lguest_selector_ok(struct lguest *lg, u32 sel, int rpl, bool code)
 bool lguest_iret_ok(struct lguest *lg, u32 cs, u32 ss, u32 eip)
 {
 	int rpl = cs & SEGMENT_RPL_MASK;
-	u32 lo, hi;
+	u32 lo, hi, cs_idx, ss_idx;
 
 	if ((rpl != 1 && rpl != 3) || (ss & SEGMENT_RPL_MASK) != rpl || !(ss >> 3))
 		return false;
 	if (!lguest_selector_ok(lg, cs, rpl, true) || !lguest_selector_ok(lg, ss, rpl, false))
 		return false;
-	memcpy(&hi, (char *)&lg->gdt[ss >> 3] + 4, 4);
+	cs_idx = array_index_nospec(cs >> 3, GDT_ENTRIES);
+	ss_idx = array_index_nospec(ss >> 3, GDT_ENTRIES);
+	memcpy(&hi, (char *)&lg->gdt[ss_idx] + 4, 4);
 	if (DESC_DPL(hi) != rpl || !(hi & DESC_WRITABLE))
 		return false;
-	memcpy(&lo, &lg->gdt[cs >> 3], 4);
-	memcpy(&hi, (char *)&lg->gdt[cs >> 3] + 4, 4);
+	memcpy(&lo, &lg->gdt[cs_idx], 4);
+	memcpy(&hi, (char *)&lg->gdt[cs_idx] + 4, 4);
 	return eip <= desc_limit(lo, hi);
 }
 
@@ -179,8 +184,5 @@ bool lguest_iret_ok(struct lguest *lg, u32 cs, u32 ss, u32 eip)
 void lguest_copy_gdt(struct lguest *lg, struct desc_struct *gdt)
 {
 	memcpy(gdt, lg->gdt, sizeof(lg->gdt));
-	gdt[GDT_ENTRY_LGUEST_CS] = (struct desc_struct)
-		GDT_ENTRY_INIT(DESC_CODE32, 0, 0xfffff);
-	gdt[GDT_ENTRY_LGUEST_DS] = (struct desc_struct)
-		GDT_ENTRY_INIT(DESC_DATA32, 0, 0xfffff);
+	lguest_switcher_descs(&gdt[GDT_ENTRY_LGUEST_CS], &gdt[GDT_ENTRY_LGUEST_DS]);
 }

@@ -53,6 +53,30 @@ pristine_tree()
 	echo "$t"
 }
 
+# The kernel tree with the series applied that builds and tests use:
+# LGUEST_TREE if set (any 7.3.y tree with the series, such as a
+# developer's own), else the quilt copy scripts/apply makes.
+kernel_tree()
+{
+	local t=${LGUEST_TREE:-$LGUEST_CACHE/src/patched}
+
+	(cd "$t" 2>/dev/null && pwd) || echo "$t"
+}
+
+# build_dir TARGET [TREE]: where scripts/build puts TARGET built from TREE
+# (default: kernel_tree).  The quilt copy's builds live in build/TARGET,
+# any other tree's in a directory of its own.
+build_dir()
+{
+	local tree=${2:-$(kernel_tree)}
+
+	if [ "$tree" = "$LGUEST_CACHE/src/patched" ]; then
+		echo "$LGUEST_CACHE/build/$1"
+	else
+		echo "$LGUEST_CACHE/build/$(basename "$tree")-$(echo "$tree" | md5sum | cut -c1-8)/$1"
+	fi
+}
+
 kernel_version_of()
 {
 	make -s -C "$1" kernelversion 2>/dev/null

@@ -50,6 +50,11 @@
 #include "insn.h"
 #include "virtq.h"
 
+/* The host's ABI has one layout for 32- and 64-bit Launchers. */
+_Static_assert(sizeof(struct lguest_setup) == 40, "struct lguest_setup");
+_Static_assert(sizeof(struct lguest_vcpu_regs) == 64, "struct lguest_vcpu_regs");
+_Static_assert(sizeof(struct lguest_exit) == 160, "struct lguest_exit");
+
 /*
  * L:020 The guest's physical memory map.  The kernel links itself to
  * load at 16 MiB; below it we put the boot parameters and the command
@@ -713,9 +718,16 @@ static void load_guest(void)
 
 static void open_lguest(void)
 {
+	int version;
+
 	lguest_fd = open("/dev/lguest", O_RDWR | O_CLOEXEC);
 	if (lguest_fd < 0)
 		fail("cannot open /dev/lguest: %m (is the lg module loaded? CONFIG_LGUEST)");
+	/* A host that speaks another ABI would misread everything we say. */
+	version = ioctl(lguest_fd, LGUEST_GET_ABI_VERSION);
+	if (version != LGUEST_ABI_VERSION)
+		fail("the host's lguest ABI is version %d, this Launcher speaks %d",
+		     version, LGUEST_ABI_VERSION);
 }
 
 static void setup_guest(void)
@@ -726,6 +738,7 @@ static void setup_guest(void)
 	setup.mmio_size = ndevices * VDEV_PAGE;
 	setup.boot_params = BOOT_PARAMS_GPA;
 	setup.flags = 0;
+	setup.reserved = 0;
 	if (ioctl(lguest_fd, LGUEST_SETUP, &setup))
 		fail("LGUEST_SETUP failed: %m");
 }

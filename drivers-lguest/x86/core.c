@@ -3,12 +3,17 @@
  * The x86 half of the host: preparing a CPU's Switcher pages, the switch
  * itself, and sorting out why the guest came back.
  */
+#define pr_fmt(fmt) "lguest: " fmt
+
 #include <linux/kernel.h>
 #include <linux/mm.h>
 #include <linux/percpu.h>
+#include <linux/cpu.h>
 #include <asm/cpuid/api.h>
+#include <asm/debugreg.h>
 #include <asm/desc.h>
 #include <asm/fpu/api.h>
+#include <asm/mce.h>
 #include <asm/msr.h>
 #include <asm/special_insns.h>
 #include <asm/tlbflush.h>
@@ -16,7 +21,8 @@
 #include <asm/irq_vectors.h>
 #include "../lg.h"
 
-extern char lguest_switcher_start[], lguest_switch_to_guest[], lguest_trap_stubs[];
+extern char lguest_switcher_start[], lguest_switch_to_guest[], lguest_trap_stubs[],
+	lguest_on_switcher_cs[], lguest_on_kernel_cs[];
 
 /* The guest last set up on each CPU's pages: if it is us, they are current. */
 static DEFINE_PER_CPU(struct lguest *, lg_last_guest);
@@ -35,22 +41,55 @@ static struct lguest_ro_state *cpu_state(int cpu)
 	return page_address(switcher_pages[SWITCHER_CODE_PAGES + 2 * cpu + 1]);
 }
 
-unsigned long lguest_stub_addr(unsigned int vector)
+/* The host's own page in a CPU's register slot. */
+static struct lguest_host_page *cpu_host_page(int cpu)
 {
-	return switcher_addr + (lguest_trap_stubs - lguest_switcher_start) +
-		vector * LGUEST_STUB_SIZE;
+	return page_address(switcher_pages[SWITCHER_CODE_PAGES + 2 * cpu]);
 }
 
-/* What never changes in a CPU's state page: the guest's table pointers and TSS. */
+static unsigned long switcher_label(const char *label)
+{
+	return switcher_addr + (label - lguest_switcher_start);
+}
+
+unsigned long lguest_stub_addr(unsigned int vector)
+{
+	return switcher_label(lguest_trap_stubs) + vector * LGUEST_STUB_SIZE;
+}
+
+/*
+ * A guest kernel in ring 1 is "supervisor" to the branch predictors, as
+ * the host kernel is, so enhanced IBRS does not keep the guest's training
+ * from the host.  A host whose indirect branches are not retpolines, on a
+ * CPU open to Spectre v2, gets a barrier on every exit (unless it asked
+ * for no mitigations).
+ */
+static bool ibpb_on_exit(void)
+{
+	return boot_cpu_has(X86_FEATURE_IBPB) && boot_cpu_has_bug(X86_BUG_SPECTRE_V2) &&
+		!boot_cpu_has(X86_FEATURE_RETPOLINE) && !cpu_mitigations_off();
+}
+
+/*
+ * What never changes in a CPU's pages: the guest's table pointers and
+ * TSS, and the far pointers the Switcher changes %cs with.
+ */
 static void init_cpu_state(int cpu)
 {
 	struct lguest_ro_state *st = cpu_state(cpu);
+	struct lguest_host_page *hp = cpu_host_page(cpu);
 	unsigned long base = cpu_pages_addr(cpu) + PAGE_SIZE;
 
 	st->guest_gdt.limit = GDT_ENTRIES * 8 - 1;
 	st->guest_gdt.base = base + offsetof(struct lguest_ro_state, guest_gdt_table);
 	st->guest_idt.limit = IDT_ENTRIES * sizeof(gate_desc) - 1;
 	st->guest_idt.base = base + offsetof(struct lguest_ro_state, guest_idt_table);
+	st->to_switcher_cs.offset = switcher_label(lguest_on_switcher_cs);
+	st->to_switcher_cs.sel = LGUEST_CS;
+	st->verw_sel = LGUEST_DS;
+	hp->to_kernel_cs.offset = switcher_label(lguest_on_kernel_cs);
+	hp->to_kernel_cs.sel = __KERNEL_CS;
+	hp->ibpb = ibpb_on_exit();
 
 	/* Traps to ring 0 push their frame at the top of the register page. */
 	st->guest_tss.sp0 = cpu_pages_addr(cpu) + PAGE_SIZE;
@@ -59,39 +98,92 @@ static void init_cpu_state(int cpu)
 	st->guest_tss.io_bitmap_base = sizeof(struct x86_hw_tss);
 }
 
-int lguest_arch_host_init(void)
+/*
+ * The Switcher's segments go into every CPU's GDT as well as into each
+ * guest's (lguest_copy_gdt()).  An NMI may interrupt the Switcher while
+ * either table is loaded, and its iret must find the code segment it
+ * came from; the slots are free in Linux's GDT.
+ */
+static void set_host_gdt(struct desc_struct cs, struct desc_struct ds)
 {
 	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		struct desc_struct *gdt = get_cpu_gdt_rw(cpu);
+
+		write_gdt_entry(gdt, GDT_ENTRY_LGUEST_CS, &cs, DESCTYPE_S);
+		write_gdt_entry(gdt, GDT_ENTRY_LGUEST_DS, &ds, DESCTYPE_S);
+	}
+}
+
+void lguest_switcher_descs(struct desc_struct *cs, struct desc_struct *ds)
+{
+	*cs = (struct desc_struct)GDT_ENTRY_INIT(DESC_CODE32, 0, 0xfffff);
+	*ds = (struct desc_struct)GDT_ENTRY_INIT(DESC_DATA32, 0, 0xfffff);
+}
+
+int lguest_arch_host_init(void)
+{
+	struct desc_struct cs, ds;
+	u64 efer;
+	int cpu;
+
+	/*
+	 * A 32-bit kernel never uses syscall, but firmware may leave
+	 * EFER.SCE on: an AMD CPU would then take a guest's syscall into
+	 * ring 0, wherever MSR_STAR points.
+	 */
+	if (boot_cpu_has(X86_FEATURE_SYSCALL) && !rdmsrq_safe(MSR_EFER, &efer) &&
+	    (efer & EFER_SCE)) {
+		pr_err("EFER.SCE is set: a guest's syscall would enter ring 0\n");
+		return -EPERM;
+	}
 
 	BUILD_BUG_ON(offsetof(struct lguest_pages, regs) != LGP_REGS);
 	BUILD_BUG_ON(offsetof(struct lguest_pages, regs.trapnum) != LGP_REGS_TRAPNUM);
 	BUILD_BUG_ON(sizeof(struct lguest_regs) != LGUEST_REGS_SIZE);
-	BUILD_BUG_ON(offsetof(struct lguest_pages, state.host_cr3) != LGP_HOST_CR3);
-	BUILD_BUG_ON(offsetof(struct lguest_pages, state.host_cr4) != LGP_HOST_CR4);
-	BUILD_BUG_ON(offsetof(struct lguest_pages, state.host_sp) != LGP_HOST_SP);
-	BUILD_BUG_ON(offsetof(struct lguest_pages, state.guest_cr4) != LGP_GUEST_CR4);
-	BUILD_BUG_ON(offsetof(struct lguest_pages, state.host_gdt.limit) != LGP_HOST_GDT);
-	BUILD_BUG_ON(offsetof(struct lguest_pages, state.host_gdt_rw.limit) != LGP_HOST_GDT_RW);
-	BUILD_BUG_ON(offsetof(struct lguest_pages, state.host_gdt_rw.base) !=
+	BUILD_BUG_ON(offsetof(struct lguest_host_page, host_cr4) != LGP_HOST_CR4);
+	BUILD_BUG_ON(offsetof(struct lguest_host_page, host_sp) != LGP_HOST_SP);
+	BUILD_BUG_ON(offsetof(struct lguest_host_page, host_gdt.limit) != LGP_HOST_GDT);
+	BUILD_BUG_ON(offsetof(struct lguest_host_page, host_gdt_rw.limit) != LGP_HOST_GDT_RW);
+	BUILD_BUG_ON(offsetof(struct lguest_host_page, host_gdt_rw.base) !=
 		     LGP_HOST_GDT_RW_BASE);
-	BUILD_BUG_ON(offsetof(struct lguest_pages, state.host_idt.limit) != LGP_HOST_IDT);
-	BUILD_BUG_ON(offsetof(struct lguest_pages, state.host_idt.base) != LGP_HOST_IDT_BASE);
+	BUILD_BUG_ON(offsetof(struct lguest_host_page, host_idt.limit) != LGP_HOST_IDT);
+	BUILD_BUG_ON(offsetof(struct lguest_host_page, host_idt.base) != LGP_HOST_IDT_BASE);
+	BUILD_BUG_ON(offsetof(struct lguest_host_page, to_kernel_cs) != LGP_TO_KERNEL_CS);
+	BUILD_BUG_ON(offsetof(struct lguest_host_page, host_ldt) != LGP_HOST_LDT);
+	BUILD_BUG_ON(offsetof(struct lguest_host_page, ibpb) != LGP_IBPB);
+	BUILD_BUG_ON(offsetof(struct lguest_host_page, unused) != LGP_REGS);
+	BUILD_BUG_ON(sizeof(struct lguest_host_page) != PAGE_SIZE);
+	BUILD_BUG_ON(offsetof(struct lguest_pages, state.host_cr3) != LGP_HOST_CR3);
+	BUILD_BUG_ON(offsetof(struct lguest_pages, state.guest_cr4) != LGP_GUEST_CR4);
 	BUILD_BUG_ON(offsetof(struct lguest_pages, state.guest_gdt.limit) != LGP_GUEST_GDT);
 	BUILD_BUG_ON(offsetof(struct lguest_pages, state.guest_idt.limit) != LGP_GUEST_IDT);
+	BUILD_BUG_ON(offsetof(struct lguest_pages, state.to_switcher_cs) != LGP_TO_SWITCHER_CS);
+	BUILD_BUG_ON(offsetof(struct lguest_pages, state.verw_sel) != LGP_VERW_SEL);
+	BUILD_BUG_ON(offsetof(struct lguest_pages, state.nmi_count) != LGP_NMI_COUNT);
+	BUILD_BUG_ON(offsetof(struct lguest_pages, state.fault) != LGP_FAULT);
+	BUILD_BUG_ON(offsetof(struct lguest_pages, state.fault_eip) != LGP_FAULT_EIP);
 	BUILD_BUG_ON(offsetof(struct lguest_pages, state.guest_gdt_table) !=
 		     LGP_GUEST_GDT_TABLE);
 	BUILD_BUG_ON(sizeof(struct lguest_pages) != 2 * PAGE_SIZE);
+	BUILD_BUG_ON(offsetof(struct lguest_ro_state, guest_idt_table) +
+		     sizeof(gate_desc) * IDT_ENTRIES > PAGE_SIZE);
 
-	switcher_entry = switcher_addr + (lguest_switch_to_guest - lguest_switcher_start);
+	switcher_entry = switcher_label(lguest_switch_to_guest);
 	for_each_possible_cpu(cpu)
 		init_cpu_state(cpu);
+	lguest_switcher_descs(&cs, &ds);
+	set_host_gdt(cs, ds);
 	return 0;
 }
 
 void lguest_arch_host_fini(void)
 {
+	struct desc_struct none = { };
 	int cpu;
 
+	set_host_gdt(none, none);
 	for_each_possible_cpu(cpu)
 		per_cpu(lg_last_guest, cpu) = NULL;
 }
@@ -227,7 +319,12 @@ static void sanitize_regs(struct lguest *lg)
 	r->eflags = (r->eflags & LG_EFLAGS_GUEST) | X86_EFLAGS_IF | X86_EFLAGS_FIXED;
 }
 
-/* Put this guest's tables into the CPU's state page, if they are not there. */
+/*
+ * Put this guest's tables into the CPU's state page, if they are not
+ * there.  A different guest on this CPU also gets a fresh branch
+ * predictor, as KVM gives a different vCPU: one guest must not steer
+ * another's indirect branches.
+ */
 static void copy_in_tables(struct lguest *lg, int cpu)
 {
 	struct lguest_ro_state *st = cpu_state(cpu);
@@ -238,6 +335,8 @@ static void copy_in_tables(struct lguest *lg, int cpu)
 	if (__this_cpu_read(lg_last_guest) == lg && lg->last_cpu == cpu &&
 	    !lg->tables_changed)
 		return;
+	if (__this_cpu_read(lg_last_guest) != lg && boot_cpu_has(X86_FEATURE_IBPB))
+		wrmsrq(MSR_IA32_PRED_CMD, PRED_CMD_IBPB);
 
 	lguest_copy_gdt(lg, gdt);
 	set_tssldt_descriptor(&gdt[GDT_ENTRY_TSS], tss, DESC_TSS,
@@ -251,30 +350,51 @@ static void copy_in_tables(struct lguest *lg, int cpu)
 	lg->tables_changed = false;
 }
 
-/* CR4 bits a ring-1 kernel cannot live with, or must not inherit. */
-#define LG_CR4_HOST_ONLY (X86_CR4_PGE | X86_CR4_SMEP | X86_CR4_SMAP | \
-			  X86_CR4_UMIP | X86_CR4_VME | X86_CR4_PVI)
+/* A guest that goes away must not be mistaken for a later one at its address. */
+void lguest_arch_forget(struct lguest *lg)
+{
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		cmpxchg(per_cpu_ptr(&lg_last_guest, cpu), lg, NULL);
+}
+
+/*
+ * The CR4 a guest runs with: the host's, less everything a ring-1 kernel
+ * on shadow page tables must not have.  In particular no global pages
+ * (the host's would stay in the TLB), no SMEP, SMAP or UMIP (they would
+ * stop ring 1 using its own pages), no XSAVE (the guest gets only the
+ * legacy FPU state switched, so the host's extended registers must stay
+ * out of its reach) and no user-mode rdpmc.  VMX and SMX stay as the host
+ * has them (clearing them in that operation faults), and so does TSD: a
+ * Launcher kept from the TSC (PR_SET_TSC) keeps its guest from it too,
+ * and the host tells that guest it has no TSC.
+ */
+#define LG_CR4_GUEST (X86_CR4_DE | X86_CR4_PSE | X86_CR4_PAE | X86_CR4_MCE | \
+		      X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT | X86_CR4_VMXE | X86_CR4_SMXE | \
+		      X86_CR4_TSD)
 
 static void run_guest_once(struct lguest *lg, int cpu)
 {
 	struct lguest_ro_state *st = cpu_state(cpu);
+	struct lguest_host_page *hp = cpu_host_page(cpu);
 	unsigned long pages = cpu_pages_addr(cpu);
-	unsigned long cr3 = lguest_shadow_cr3(lg, cpu);
+	unsigned long cr3 = lguest_map_switcher(lg, cpu);
 	struct desc_ptr dt;
 	u64 sysenter_cs = 0;
 	unsigned long clobber_a, clobber_b;
 
 	st->host_cr3 = __read_cr3();
-	st->host_cr4 = __read_cr4();
-	st->guest_cr4 = st->host_cr4 & ~LG_CR4_HOST_ONLY;
+	hp->host_cr4 = __read_cr4();
+	st->guest_cr4 = hp->host_cr4 & LG_CR4_GUEST;
 	native_store_gdt(&dt);
-	st->host_gdt.limit = dt.size;
-	st->host_gdt.base = dt.address;
-	st->host_gdt_rw.limit = dt.size;
-	st->host_gdt_rw.base = (unsigned long)get_cpu_gdt_rw(cpu);
+	hp->host_gdt.limit = dt.size;
+	hp->host_gdt.base = dt.address;
+	hp->host_gdt_rw.limit = dt.size;
+	hp->host_gdt_rw.base = (unsigned long)get_cpu_gdt_rw(cpu);
 	store_idt(&dt);
-	st->host_idt.limit = dt.size;
-	st->host_idt.base = dt.address;
+	hp->host_idt.limit = dt.size;
+	hp->host_idt.base = dt.address;
 
 	/*
 	 * A sysenter in the guest would enter the host's kernel entry point
@@ -300,19 +420,97 @@ static void run_guest_once(struct lguest *lg, int cpu)
 
 	if (boot_cpu_has(X86_FEATURE_SEP))
 		wrmsrq(MSR_IA32_SYSENTER_CS, sysenter_cs);
+	lguest_unmap_switcher(lg, cpu);
 }
 
-void lguest_arch_enter(struct lguest *lg)
+/*
+ * The host's NMI handler, for an NMI the Switcher took on the host's
+ * behalf.  It is entered as the CPU would enter it; Linux's handler
+ * copes with an NMI arriving meanwhile (nmi_state).
+ */
+static void host_nmi(void)
 {
+	asm volatile("int $2" : : : "memory");
+}
+
+/*
+ * A machine check in the guest is the host's to handle: as KVM does,
+ * call the host's handler as if it had come from user mode, so that at
+ * worst the Launcher is killed rather than the host.  One that hit the
+ * Switcher hit the host's kernel, and says so.
+ */
+static void host_machine_check(struct lguest *lg, bool in_switcher)
+{
+#ifdef CONFIG_X86_MCE
+	struct pt_regs regs = {
+		.cs = 3,
+		.flags = X86_EFLAGS_IF,
+	};
+
+	if (in_switcher) {
+		regs.cs = __KERNEL_CS;
+		regs.ip = lg->switcher_fault_eip;
+		regs.flags = 0;
+	}
+	do_machine_check(&regs);
+#endif
+}
+
+/* Collect what the Switcher noted for this run, in the CPU's state page. */
+static void take_switcher_notes(struct lguest *lg, int cpu, u32 *nmis)
+{
+	struct lguest_ro_state *st = cpu_state(cpu);
+
+	*nmis = st->nmi_count;
+	if (st->fault) {
+		lg->regs->trapnum = st->fault;
+		lg->switcher_fault_eip = st->fault_eip;
+	}
+	st->nmi_count = 0;
+	st->fault = 0;
+	st->fault_eip = 0;
+}
+
+/*
+ * After the run, with interrupts still off: what the host itself must
+ * handle first.  NMIs taken inside the Switcher and one that stopped the
+ * guest go to the host's handler, as does a machine check.  The guest's
+ * single steps and breakpoints leave their marks in DR6, which the
+ * host's own debug handler would misread: clear it.
+ */
+static void after_run(struct lguest *lg, int cpu)
+{
+	unsigned int trap;
+	u32 nmis;
+
+	take_switcher_notes(lg, cpu, &nmis);
+	lg->stats.switcher_nmis += nmis;
+	while (nmis--)
+		host_nmi();
+
+	trap = lg->regs->trapnum;
+	if (trap == X86_TRAP_NMI)
+		host_nmi();
+	else if ((trap & ~LGUEST_TRAP_IN_SWITCHER) == X86_TRAP_MC)
+		host_machine_check(lg, trap & LGUEST_TRAP_IN_SWITCHER);
+	else if ((trap & ~LGUEST_TRAP_IN_SWITCHER) == X86_TRAP_DB)
+		set_debugreg(DR6_RESERVED, 6);
+}
+
+/* Run the guest until it traps; false if it may not run (it died). */
+bool lguest_arch_enter(struct lguest *lg)
+{
+	unsigned long dr7;
 	int cpu;
 
 	sanitize_regs(lg);
 	if (lg->dead)
-		return;
+		return false;
 
 	/*
 	 * The guest's FPU state is its own; kernel_fpu_begin() saves the
-	 * Launcher's.  Guests see no XSAVE, so fxsave covers all of theirs.
+	 * Launcher's.  Guests see no XSAVE (nor can they use it: CR4 has no
+	 * OSXSAVE in the guest), so fxsave covers all of theirs.
 	 */
 	kernel_fpu_begin();
 	asm volatile("fxrstor %0" : : "m"(*lg->fpu));
@@ -320,13 +518,19 @@ void lguest_arch_enter(struct lguest *lg)
 	local_irq_disable();
 	cpu = smp_processor_id();
 	copy_in_tables(lg, cpu);
+	/* The host's hardware breakpoints are for the host, not the guest. */
+	dr7 = local_db_save();
+	lg->stats.runs++;
 	run_guest_once(lg, cpu);
 	/* Read before anything can take another page fault. */
 	lg->cr2 = read_cr2();
+	local_db_restore(dr7);
+	after_run(lg, cpu);
 	local_irq_enable();
 
 	asm volatile("fxsave %0" : "=m"(*lg->fpu));
 	kernel_fpu_end();
+	return true;
 }
 
 /*
@@ -414,9 +618,13 @@ static bool emulate_insn(struct lguest *lg)
 }
 
 /*
- * The guest faulting on the same page at the same place over and over
- * gets nowhere.  (Other traps may well repeat: a system call in a loop
- * comes from one address.)
+ * A guest that takes the same page fault at the same place over and over,
+ * and does nothing else in between, gets nowhere.  What counts as doing
+ * something: any hypercall, or a fault we could resolve by filling in a
+ * shadow entry (lguest_progress()).  A process that maps, touches and
+ * unmaps one page in a loop faults at one place forever, but each round
+ * also makes hypercalls and has a fault resolved, so it lives.  (Other
+ * traps may well repeat: a system call in a loop comes from one address.)
  */
 static bool fault_loop(struct lguest *lg)
 {
@@ -453,6 +661,16 @@ static void mmio_exit(struct lguest *lg, u32 gpa)
 	lg->exit_ready = true;
 }
 
+static void count_exit(struct lguest *lg, unsigned int trap)
+{
+	if (trap < ARRAY_SIZE(lg->stats.exits))
+		lg->stats.exits[trap]++;
+	else if (trap == IA32_SYSCALL_VECTOR)
+		lg->stats.exits_syscall++;
+	else if (!(trap & LGUEST_TRAP_IN_SWITCHER))
+		lg->stats.exits_irq++;
+}
+
 void lguest_arch_exit(struct lguest *lg)
 {
 	struct lguest_regs *r = lg->regs;
@@ -460,15 +678,29 @@ void lguest_arch_exit(struct lguest *lg)
 	u32 mmio;
 	int ret;
 
+	count_exit(lg, trap);
+	if (trap & LGUEST_TRAP_IN_SWITCHER) {
+		kill_guest(lg, "%s inside the Switcher at %#x",
+			   trap == (LGUEST_TRAP_IN_SWITCHER | X86_TRAP_MC) ?
+			   "machine check" : "trap", lg->switcher_fault_eip);
+		return;
+	}
+
 	switch (trap) {
 	case X86_TRAP_PF:
 		ret = lguest_demand_page(lg, lg->cr2, r->errcode, &mmio);
+		if (ret > 0) {
+			lg->stats.faults_fixed++;
+			lguest_progress(lg);
+		}
 		if (ret > 0 || lg->dead)
 			return;
 		if (ret < 0) {
+			lg->stats.mmio_exits++;
 			mmio_exit(lg, mmio);
 			return;
 		}
+		lg->stats.faults_reflected++;
 		/* The guest's own fault: it finds the address in lguest_data. */
 		if (lg->data_gpa)
 			lgwrite_u32(lg, LG_DATA(lg, cr2), lg->cr2);
@@ -481,10 +713,10 @@ void lguest_arch_exit(struct lguest *lg)
 		lguest_do_hcall_trap(lg);
 		return;
 	case X86_TRAP_NMI:
-		return;			/* the host's handler has run */
-	case X86_TRAP_DF:
 	case X86_TRAP_MC:
-		kill_guest(lg, "trap %u at %#x", trap, r->eip);
+		return;			/* the host's, and after_run() handled it */
+	case X86_TRAP_DF:
+		kill_guest(lg, "double fault at %#x", r->eip);
 		return;
 	default:
 		/* Interrupts were the host's, and it has handled them. */

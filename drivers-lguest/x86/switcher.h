@@ -12,12 +12,28 @@
  *
  * A guest sees the code and the pair of the CPU it runs on, nothing else;
  * its register page there is really the vCPU's own page, so the trap frame
- * the CPU pushes on the way out lands straight in struct lguest_regs.
+ * the CPU pushes on the way out lands straight in struct lguest_regs.  In
+ * the host's own mapping the register slot holds a per-CPU page of its
+ * own (struct lguest_host_page): what of the host's state a guest need
+ * not see, and the Switcher's stack for the moments it runs on the host's
+ * page tables with the guest's IDT.
+ *
+ * None of it can be reached through a guest's segments, which all end
+ * below switcher_addr, so on hardware only the CPU itself and the
+ * Switcher touch it.  QEMU's TCG checks no segment limits: there a guest
+ * can read the code and the state page and write its register page, and
+ * the host trusts nothing in the register page but what the Switcher
+ * wrote into it after the guest stopped.
  */
 #ifndef _LGUEST_SWITCHER_H
 #define _LGUEST_SWITCHER_H
 
-/* Two descriptors in the guest GDT belong to the Switcher (free in Linux's). */
+/*
+ * Two descriptors belong to the Switcher.  Both slots are free in Linux's
+ * GDT, and the host puts the same two descriptors in its own GDT as in
+ * every guest's: the Switcher's code segment must be valid whichever of
+ * the two tables is loaded when an NMI interrupts it.
+ */
 #define GDT_ENTRY_LGUEST_CS	10
 #define GDT_ENTRY_LGUEST_DS	11
 #define LGUEST_CS		(GDT_ENTRY_LGUEST_CS << 3)
@@ -25,6 +41,9 @@
 
 #define SWITCHER_CODE_PAGES	2	/* the entry, 256 trap stubs, the exit */
 #define LGUEST_STUB_SIZE	16	/* bytes per trap stub in the code page */
+
+/* A trap inside the Switcher itself, as the host is told of it. */
+#define LGUEST_TRAP_IN_SWITCHER	0x100	/* never a vector: the host IDT has 256 */
 
 /*
  * Offsets from the start of a CPU's register page.  struct lguest_regs
@@ -35,19 +54,33 @@
 #define LGP_REGS		(PAGE_SIZE - LGUEST_REGS_SIZE)
 #define LGP_REGS_TRAPNUM	(LGP_REGS + 11 * 4)
 
+/*
+ * The host's own page in the register slot (struct lguest_host_page):
+ * only on the host's page tables, so read only before the guest's CR3 is
+ * loaded or after the host's is back.
+ */
+#define LGP_HOST_CR4		0
+#define LGP_HOST_SP		4
+#define LGP_HOST_GDT		10	/* limit; base at +12 */
+#define LGP_HOST_GDT_RW		18	/* the writable alias */
+#define LGP_HOST_GDT_RW_BASE	20
+#define LGP_HOST_IDT		26
+#define LGP_HOST_IDT_BASE	28
+#define LGP_TO_KERNEL_CS	32	/* a far pointer for ljmp */
+#define LGP_HOST_LDT		40
+#define LGP_IBPB		44	/* non-zero: a barrier on every exit */
+
 /* Offsets of struct lguest_ro_state, in the page after the registers. */
 #define LGP_HOST_CR3		(PAGE_SIZE + 0)
-#define LGP_HOST_CR4		(PAGE_SIZE + 4)
-#define LGP_HOST_SP		(PAGE_SIZE + 8)
-#define LGP_GUEST_CR4		(PAGE_SIZE + 12)
-#define LGP_HOST_GDT		(PAGE_SIZE + 18)	/* limit; base at +20 */
-#define LGP_HOST_GDT_RW		(PAGE_SIZE + 26)	/* the writable alias */
-#define LGP_HOST_GDT_RW_BASE	(PAGE_SIZE + 28)
-#define LGP_HOST_IDT		(PAGE_SIZE + 34)
-#define LGP_HOST_IDT_BASE	(PAGE_SIZE + 36)
-#define LGP_GUEST_GDT		(PAGE_SIZE + 42)
-#define LGP_GUEST_IDT		(PAGE_SIZE + 50)
-#define LGP_GUEST_GDT_TABLE	(PAGE_SIZE + 56)
+#define LGP_GUEST_CR4		(PAGE_SIZE + 4)
+#define LGP_GUEST_GDT		(PAGE_SIZE + 10)
+#define LGP_GUEST_IDT		(PAGE_SIZE + 18)
+#define LGP_TO_SWITCHER_CS	(PAGE_SIZE + 24)
+#define LGP_VERW_SEL		(PAGE_SIZE + 32)
+#define LGP_NMI_COUNT		(PAGE_SIZE + 36)
+#define LGP_FAULT		(PAGE_SIZE + 40)
+#define LGP_FAULT_EIP		(PAGE_SIZE + 44)
+#define LGP_GUEST_GDT_TABLE	(PAGE_SIZE + 48)
 
 #ifndef __ASSEMBLER__
 #include <linux/types.h>
@@ -70,10 +103,44 @@ struct lguest_dt_ptr {
 	u32 base;
 };
 
-struct lguest_ro_state {
-	u32 host_cr3, host_cr4, host_sp, guest_cr4;
+/* A far pointer, as "ljmp *mem" reads it. */
+struct lguest_far_ptr {
+	u32 offset;
+	u16 sel;
+	u16 pad;
+};
+
+/* The host's page in a CPU's register slot. */
+struct lguest_host_page {
+	u32 host_cr4, host_sp;
 	struct lguest_dt_ptr host_gdt, host_gdt_rw, host_idt;
+	struct lguest_far_ptr to_kernel_cs;
+	u32 host_ldt;
+	u32 ibpb;
+	u8 stack[PAGE_SIZE - 48 - sizeof(struct lguest_regs)];
+	struct lguest_regs unused;	/* the guest's, in the guest's page */
+};
+
+/*
+ * A CPU's state page, which guests see read-only: only what the
+ * Switcher must read while the guest's page tables are loaded.
+ */
+struct lguest_ro_state {
+	u32 host_cr3, guest_cr4;
 	struct lguest_dt_ptr guest_gdt, guest_idt;
+	struct lguest_far_ptr to_switcher_cs;
+	u32 verw_sel;
+	/*
+	 * What the Switcher tells the host besides the guest's registers:
+	 * NMIs that arrived while it ran, and another trap inside it (its
+	 * vector ORed with LGUEST_TRAP_IN_SWITCHER, and where).  They are
+	 * here, where only the host's page tables let it write, because a
+	 * guest can write its register page: not through its segments on
+	 * real hardware, but under QEMU's TCG, which checks no segment
+	 * limits.
+	 */
+	u32 nmi_count;
+	u32 fault, fault_eip;
 	struct desc_struct guest_gdt_table[GDT_ENTRIES];
 	struct x86_hw_tss guest_tss;
 	gate_desc guest_idt_table[IDT_ENTRIES];

@@ -311,6 +311,32 @@ static void check_mmap_cow(size_t mib)
 	ok("mmap-cow", "%zu MiB, %zu pages copied on write", mib, size / page);
 }
 
+/*
+ * What malloc and free of a large buffer do: map a page, touch it, unmap
+ * it, over and over.  Each round takes a page fault at the same place
+ * for the same address, and the host must see that the guest is making
+ * progress all the same.
+ */
+static void check_map_loop(int rounds)
+{
+	volatile uint32_t *p;
+	int i;
+
+	for (i = 0; i < rounds; i++) {
+		p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED) {
+			fail("map-loop", "mmap in round %d: %s", i, strerror(errno));
+			return;
+		}
+		p[0] = i;
+		if (p[0] != (uint32_t)i || munmap((void *)p, 4096)) {
+			fail("map-loop", "round %d", i);
+			return;
+		}
+	}
+	ok("map-loop", "%d rounds of mmap, touch, munmap", rounds);
+}
+
 static volatile sig_atomic_t usr1_count, segv_seen;
 static int *volatile bad_pointer = (int *)16;
 static sigjmp_buf segv_jump;
@@ -600,6 +626,7 @@ int main(int argc, char **argv)
 		check_fork_exec(argv[0], 1000);
 		check_pipe(1000);
 		check_mmap_cow(64);
+		check_map_loop(20000);
 		check_signals();
 		check_nanosleep();
 		check_monotonic(2.0);

@@ -8,7 +8,7 @@
 # tools-lguest/ is used instead.  It is always built out of place, under
 # $LGUEST_CACHE/launcher, against the tree's exported i386 headers.
 
-launcher_tree=${LGUEST_TREE:-$LGUEST_CACHE/src/patched}
+launcher_tree=$(kernel_tree)
 launcher_work=$LGUEST_CACHE/launcher
 
 # launcher_prepare: set launcher_src (a tools/lguest to build from, with

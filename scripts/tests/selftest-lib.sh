@@ -1,0 +1,60 @@
+# SPDX-License-Identifier: GPL-2.0
+# Shared by tests/host-selftest and tests/nmi-storm: build the lguest
+# kselftest (the test guest and lguest_test) of the kernel tree against
+# TARGET's exported headers and pack it, with scripts/tests/selftest-init
+# as init and lg.ko when the host is a module, into an initramfs.
+# Sourced after lib.sh.
+#
+# selftest_prepare TARGET sets:
+#   st_build    TARGET's build directory
+#   st_out      where the selftest and its logs go
+#   st_initrd   the initramfs
+#   st_module   "--module /lg.ko" for a modular host, else empty
+
+selftest_prepare()
+{
+	local target=$1 tree extra=()
+
+	tree=$(kernel_tree)
+	st_build=$(build_dir "$target")
+	[ -f "$st_build/arch/x86/boot/bzImage" ] ||
+		die "no kernel in $st_build (run scripts/build $target)"
+	grep -Eqx 'CONFIG_LGUEST=(y|m)' "$st_build/.config" ||
+		die "$target is not built with CONFIG_LGUEST"
+	[ -d "$tree/tools/testing/selftests/lguest" ] || die "the series has no lguest selftest"
+
+	st_out=$LGUEST_CACHE/selftest/$target
+	mkdir -p "$st_out"
+	run_logged "$st_out/headers.log" make -s -C "$tree" O="$st_build" ARCH=i386 headers ||
+		die "make headers failed: see $st_out/headers.log"
+	run_logged "$st_out/make.log" make -C "$tree/tools/testing/selftests/lguest" \
+		OUTPUT="$st_out" KHDR_INCLUDES="-isystem $st_build/usr/include" \
+		"$st_out/lguest_test" "$st_out/lguest_test_guest" ||
+		die "building the selftest failed: see $st_out/make.log"
+	if grep -E 'warning:' "$st_out/make.log"; then
+		die "the selftest does not build warning-free"
+	fi
+	gcc -m32 -static -O2 -Wall -Wextra -Werror -o "$st_out/selftest-init" \
+		"$LGUEST_REPO/scripts/tests/selftest-init.c" || die "cannot build selftest-init"
+	st_module=
+	if grep -qx 'CONFIG_LGUEST=m' "$st_build/.config"; then
+		[ -f "$st_build/drivers/lguest/lg.ko" ] || die "no lg.ko in $st_build"
+		extra=(--add "$st_build/drivers/lguest/lg.ko:/lg.ko")
+		st_module="--module /lg.ko"
+	fi
+	st_initrd=$("$LGUEST_REPO/scripts/mkinitramfs" --out "$st_out/initramfs.cpio.gz" \
+		--add "$st_out/selftest-init:/selftest-init" \
+		--add "$st_out/lguest_test:/lguest_test" \
+		--add "$st_out/lguest_test_guest:/lguest_test_guest" "${extra[@]}")
+}
+
+# The names of the hostile cases, from the selftest's own table.
+selftest_hostile_names()
+{
+	awk '/hostile_tests\[HOSTILE_MAX\] = \{/ { t = 1; next }
+	     t && /^};/ { exit }
+	     t && /\[HOSTILE_/ { want = 1 }
+	     t && want && match($0, /"[^"]*"/) {
+		print substr($0, RSTART + 1, RLENGTH - 2); want = 0 }' \
+		"$(kernel_tree)/tools/testing/selftests/lguest/lguest_test.c"
+}
