@@ -63,18 +63,36 @@ kernel_tree()
 	(cd "$t" 2>/dev/null && pwd) || echo "$t"
 }
 
+# tree_id [TREE]: empty for the quilt copy, else a name of TREE's own
+# (its directory's name and a hash of its path).
+tree_id()
+{
+	local tree=${1:-$(kernel_tree)}
+
+	[ "$tree" = "$LGUEST_CACHE/src/patched" ] ||
+		echo "$(basename "$tree")-$(echo "$tree" | md5sum | cut -c1-8)"
+}
+
 # build_dir TARGET [TREE]: where scripts/build puts TARGET built from TREE
 # (default: kernel_tree).  The quilt copy's builds live in build/TARGET,
 # any other tree's in a directory of its own.
 build_dir()
 {
-	local tree=${2:-$(kernel_tree)}
+	local id
 
-	if [ "$tree" = "$LGUEST_CACHE/src/patched" ]; then
-		echo "$LGUEST_CACHE/build/$1"
-	else
-		echo "$LGUEST_CACHE/build/$(basename "$tree")-$(echo "$tree" | md5sum | cut -c1-8)/$1"
-	fi
+	id=$(tree_id "${2:-}")
+	echo "$LGUEST_CACHE/build/${id:+$id/}$1"
+}
+
+# work_dir NAME: the cache directory NAME (selftest, launcher, ...) for
+# kernel_tree, so that runs against two trees at once never share the
+# binaries they build.
+work_dir()
+{
+	local id
+
+	id=$(tree_id)
+	echo "$LGUEST_CACHE/${id:+trees/$id/}$1"
 }
 
 kernel_version_of()

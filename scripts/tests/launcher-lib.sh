@@ -9,7 +9,7 @@
 # $LGUEST_CACHE/launcher, against the tree's exported i386 headers.
 
 launcher_tree=$(kernel_tree)
-launcher_work=$LGUEST_CACHE/launcher
+launcher_work=$(work_dir launcher)
 
 # launcher_prepare: set launcher_src (a tools/lguest to build from, with
 # tools/scripts next to it) and launcher_hdr (-isystem flags).

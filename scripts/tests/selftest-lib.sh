@@ -23,7 +23,7 @@ selftest_prepare()
 		die "$target is not built with CONFIG_LGUEST"
 	[ -d "$tree/tools/testing/selftests/lguest" ] || die "the series has no lguest selftest"
 
-	st_out=$LGUEST_CACHE/selftest/$target
+	st_out=$(work_dir selftest)/$target
 	mkdir -p "$st_out"
 	run_logged "$st_out/headers.log" make -s -C "$tree" O="$st_build" ARCH=i386 headers ||
 		die "make headers failed: see $st_out/headers.log"
