@@ -298,6 +298,17 @@ static void send_idt_entry(unsigned int vector, const gate_desc *gate)
 		w[0] = 0;
 		w[1] = 0;
 	}
+	/*
+	 * The system call vector gets a trap gate into our own entry, which
+	 * the host lets the CPU take without it (see lguest_entry_INT80).
+	 */
+	if ((w[1] & DESC_PRESENT) && vector == IA32_SYSCALL_VECTOR) {
+		u32 entry = (u32)lguest_entry_INT80;
+
+		w[0] = (w[0] & 0xffff0000) | (entry & 0xffff);
+		w[1] = (entry & 0xffff0000) | DESC_PRESENT | (3U << DESC_DPL_SHIFT) |
+			(GATE_TRAP << 8);
+	}
 	if ((w[1] & DESC_PRESENT) && !(w[1] & DESC_DPL_MASK))
 		w[1] |= 1U << DESC_DPL_SHIFT;
 	async_hcall(LHCALL_LOAD_IDT_ENTRY, vector, w[0], w[1], 0);
@@ -421,16 +432,24 @@ static unsigned long lg_read_cr3(void)
 /*
  * Loading CR3 flushes every non-global TLB entry: the kernel relies on it
  * when it changes the page tables of an address space that is not loaded.
- * The host keeps the shadows of a few recent page tables, so it must
- * forget the user half of the one we switch to.  The kernel half is what
- * the kernel maps global (we claim PGE for that): it is the same in
- * every page table, and the kernel flushes it explicitly when it changes.
+ * The host keeps the shadows of a few recent page tables, and it may keep
+ * the user half of the one we switch to if nothing of that address space
+ * has needed a flush since it last ran: we tell it which address space
+ * this is and its TLB generation, as switch_mm_irqs_off() has just noted
+ * them (without PCID, always in slot 0) for the CR3 it loads.  The kernel
+ * bumps the generation whenever it changes the page tables of an address
+ * space in a way that needs a flush, loaded or not: the same bookkeeping
+ * that lets it keep a PCID's TLB entries.  The kernel half is what the
+ * kernel maps global (we claim PGE for that): it is the same in every
+ * page table, and the kernel flushes it explicitly when it changes.
  */
 static void lg_write_cr3(unsigned long cr3)
 {
+	u64 ctx = this_cpu_read(cpu_tlbstate.ctxs[0].ctx_id);
+	u64 gen = this_cpu_read(cpu_tlbstate.ctxs[0].tlb_gen);
+
 	current_cr3 = cr3;
-	async_hcall(LHCALL_NEW_PGTABLE, cr3, 0, 0, 0);
-	async_hcall(LHCALL_FLUSH_TLB, 0, 0, 0, 0);
+	async_hcall(LHCALL_NEW_PGTABLE, cr3, (u32)ctx, ctx >> 32, (u32)gen);
 }
 
 static unsigned long lg_get_debugreg(int regno)
@@ -818,6 +837,8 @@ asmlinkage __visible void __init __noreturn __no_stack_protector lguest_init(voi
 
 	lguest_data.noirq_iret_start = (unsigned long)lguest_noirq_iret;
 	lguest_data.noirq_iret_end = (unsigned long)lguest_noirq_iret_end;
+	lguest_data.noirq_syscall_start = (unsigned long)lguest_entry_INT80;
+	lguest_data.noirq_syscall_end = (unsigned long)lguest_entry_INT80_irqs_off;
 	/* Every IRQ masked until a driver asks for it (the timer included). */
 	memset(lguest_data.blocked_interrupts, 0xff, sizeof(lguest_data.blocked_interrupts));
 

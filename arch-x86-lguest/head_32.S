@@ -38,6 +38,20 @@ SYM_CODE_END(lguest_entry)
  * what we return to.  irq_enabled is the first word of lguest_data
  * (boot.c checks).
  */
+/*
+ * A system call comes here straight from user mode: the host gives its
+ * vector a trap gate into this code, so the call costs no trip through
+ * the host.  A trap gate leaves interrupts as they were, and ours (the
+ * word in lguest_data) were on in user mode, where entry_INT80_32 wants
+ * them off: the first instruction turns them off.  Until it has, the host
+ * delivers no interrupt (lguest_init() tells it where this is).
+ */
+SYM_CODE_START(lguest_entry_INT80)
+	movl	$0, %ss:lguest_data
+SYM_INNER_LABEL(lguest_entry_INT80_irqs_off, SYM_L_GLOBAL)
+	jmp	entry_INT80_32
+SYM_CODE_END(lguest_entry_INT80)
+
 SYM_CODE_START(lguest_iret)
 	pushl	%eax
 	movl	12(%esp), %eax			/* the EFLAGS in the frame */

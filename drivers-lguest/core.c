@@ -20,7 +20,8 @@
 #include <linux/cpu.h>
 #include "lg.h"
 
-extern char lguest_switcher_start[], lguest_switcher_end[];
+#define CREATE_TRACE_POINTS
+#include "trace.h"
 
 unsigned long switcher_addr;
 struct page **switcher_pages;

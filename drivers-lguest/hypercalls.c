@@ -14,6 +14,7 @@
 #include <asm/tsc.h>
 #include <asm/trapnr.h>
 #include "lg.h"
+#include "trace.h"
 
 #define LG_CONSOLE_MAX	4096
 
@@ -75,9 +76,11 @@ static void do_init(struct lguest *lg, u32 gpa)
 	lgwrite_u32(lg, LG_DATA(lg, paging_levels), IS_ENABLED(CONFIG_X86_PAE) ? 3 : 2);
 }
 
-static void do_hcall(struct lguest *lg, const struct lguest_hcall_args *a, u32 *ret)
+static void do_hcall(struct lguest *lg, const struct lguest_hcall_args *a, u32 *ret,
+		     bool queued)
 {
 	*ret = 0;
+	trace_lguest_hcall(a->nr, a->arg1, a->arg2, a->arg3, a->arg4, queued);
 	lguest_progress(lg);
 	lg->stats.hcalls[a->nr < LGUEST_STAT_HCALLS ?
 			 array_index_nospec(a->nr, LGUEST_STAT_HCALLS) : 0]++;
@@ -116,12 +119,13 @@ static void do_hcall(struct lguest *lg, const struct lguest_hcall_args *a, u32 *
 			kill_guest(lg, "bad kernel stack segment %#x", a->arg1);
 			break;
 		}
+		/* Direct system calls need a stack: the IDT may change. */
+		lg->changed |= LG_CHANGED_STACK | (lg->stack_ss != a->arg1 ? LG_CHANGED_IDT : 0);
 		lg->stack_ss = a->arg1;
 		lg->stack_esp = a->arg2;
-		lg->tables_changed = true;
 		break;
 	case LHCALL_NEW_PGTABLE:
-		lguest_new_pagetable(lg, a->arg1);
+		lguest_new_pagetable(lg, a->arg1, a->arg2 | (u64)a->arg3 << 32, a->arg4);
 		break;
 	case LHCALL_FLUSH_TLB:
 		lguest_flush_pagetables(lg, a->arg1);
@@ -171,7 +175,7 @@ void lguest_do_hypercalls(struct lguest *lg)
 			kill_guest(lg, "hypercall %u may not be queued", a.nr);
 			break;
 		}
-		do_hcall(lg, &a, &ret);
+		do_hcall(lg, &a, &ret, true);
 		status = LHCALL_SLOT_FREE;
 		lgwrite(lg, LG_DATA(lg, hcall_status[slot]), &status, 1);
 		lg->hcall_next = (slot + 1) % LHCALL_RING_SIZE;
@@ -209,6 +213,6 @@ void lguest_do_hcall_trap(struct lguest *lg)
 		r->edx = out[3];
 		return;
 	}
-	do_hcall(lg, &a, &ret);
+	do_hcall(lg, &a, &ret, false);
 	r->eax = ret;
 }

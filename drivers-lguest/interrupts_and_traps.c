@@ -51,7 +51,7 @@ void lguest_load_idt_entry(struct lguest *lg, u32 vector, u32 lo, u32 hi)
 	if (!(hi & GATE_PRESENT)) {
 		lg->idt[vector].lo = 0;
 		lg->idt[vector].hi = 0;
-		lg->tables_changed = true;
+		lg->changed |= LG_CHANGED_IDT;
 		return;
 	}
 	if (GATE_TYPE(hi) != GATE_INTERRUPT && GATE_TYPE(hi) != GATE_TRAP) {
@@ -83,7 +83,7 @@ void lguest_load_idt_entry(struct lguest *lg, u32 vector, u32 lo, u32 hi)
 	}
 	lg->idt[vector].lo = lo;
 	lg->idt[vector].hi = hi;
-	lg->tables_changed = true;
+	lg->changed |= LG_CHANGED_IDT;
 }
 
 /*
@@ -251,9 +251,13 @@ void lguest_halt(struct lguest *lg)
 void lguest_maybe_deliver_irq(struct lguest *lg)
 {
 	struct lguest_regs *r = lg->regs;
-	int irq = next_irq(lg);
 	u32 start, end;
+	int irq;
 
+	/* Most exits have nothing to deliver: no need to read the guest's mask. */
+	if (bitmap_empty(lg->irqs_pending, LGUEST_IRQS))
+		return;
+	irq = next_irq(lg);
 	if (irq < 0)
 		return;
 	lg->halted = false;
@@ -261,9 +265,18 @@ void lguest_maybe_deliver_irq(struct lguest *lg)
 		lgwrite_u32(lg, LG_DATA(lg, irq_pending), 1);
 		return;
 	}
-	/* Not in the middle of the guest's return from an interrupt. */
+	/*
+	 * Not in the middle of the guest's return from an interrupt, nor in
+	 * the first instructions of a system call that came straight from
+	 * user mode: the CPU left the guest's interrupts as they were, on,
+	 * and the guest turns them off there.
+	 */
 	start = lgread_u32(lg, LG_DATA(lg, noirq_iret_start));
 	end = lgread_u32(lg, LG_DATA(lg, noirq_iret_end));
+	if (r->eip >= start && r->eip < end)
+		return;
+	start = lgread_u32(lg, LG_DATA(lg, noirq_syscall_start));
+	end = lgread_u32(lg, LG_DATA(lg, noirq_syscall_end));
 	if (r->eip >= start && r->eip < end)
 		return;
 

@@ -22,18 +22,37 @@
 #define LG_NO_PGDIR		(~0UL)	/* lg_pgdir.gpgdir: slot unused */
 #define LG_UNPAGED		(~1UL)	/* ... the guest has no page tables yet */
 
+/*
+ * What of the guest's tables changed since they were put into a CPU's
+ * state page: a context switch changes the TLS entries and the kernel
+ * stack, and copying only those keeps it cheap.
+ */
+#define LG_CHANGED_GDT		BIT(0)
+#define LG_CHANGED_TLS		BIT(1)
+#define LG_CHANGED_IDT		BIT(2)
+#define LG_CHANGED_STACK	BIT(3)
+
 /* A guest stuck on the same fault this many times in a row is killed. */
 #define LG_FAULT_LOOP_LIMIT	10000
 
+/* Directory entries (each covering a PTE page) in 4 GiB. */
+#define LG_DIR_ENTRIES		(IS_ENABLED(CONFIG_X86_PAE) ? 2048 : 1024)
+
 struct lg_pgdir {
 	unsigned long gpgdir;	/* guest-physical top level, or the above */
+	u64 ctx;		/* the address space it was last loaded for */
+	u32 gen;		/* ... and its TLB generation then */
+	unsigned int kernel_gen; /* lguest.kernel_gen when last given the kernel half */
 	pteval_t *top;		/* the shadow top level (one page) */
+	/* The directory entries that point at a PTE page, to forget quickly. */
+	DECLARE_BITMAP(used, LG_DIR_ENTRIES);
 };
 
 struct lguest {
 	struct mutex lock;		/* serialises the ioctls */
 	struct task_struct *tsk;	/* the thread in LGUEST_RUN, if any */
 	struct mm_struct *mm;		/* its memory, which the pins are charged to */
+	struct dentry *debugfs;		/* lguest/<pid> */
 	bool set_up;			/* read without the lock: LGUEST_IRQ, _BREAK */
 
 	/* Registers: the vCPU's own page, mapped into the Switcher. */
@@ -69,13 +88,15 @@ struct lguest {
 	unsigned int cur_pgdir;
 	unsigned int next_evict;
 	unsigned int shadow_pages;	/* table pages below the tops */
+	void **kernel_ptes;		/* the kernel half's PTE pages, shared */
+	unsigned int kernel_gen;	/* bumped when kernel_ptes gains a page */
 
 	/* Descriptor tables as the guest set them, after checking. */
 	struct desc_struct gdt[GDT_ENTRIES];
 	struct { u32 lo, hi; } idt[IDT_ENTRIES];
 	u32 stack_ss, stack_esp;
 	int last_cpu;			/* where the tables were last copied */
-	bool tables_changed;
+	unsigned int changed;		/* LG_CHANGED_*: what to copy again */
 
 	/*
 	 * Interrupts.  LGUEST_IRQ and LGUEST_BREAK set these from any
@@ -102,6 +123,10 @@ static inline void lguest_progress(struct lguest *lg)
 {
 	lg->fault_count = 0;
 }
+
+/* x86/switcher_32.S: its bounds, and the places in it the host must find. */
+extern char lguest_switcher_start[], lguest_switcher_end[], lguest_switch_to_guest[],
+	lguest_trap_stubs[], lguest_on_switcher_cs[], lguest_on_kernel_cs[];
 
 /* core.c */
 extern unsigned long switcher_addr;
@@ -131,7 +156,7 @@ unsigned long lguest_stub_addr(unsigned int vector);
 /* page_tables.c */
 int lguest_init_pagetables(struct lguest *lg);
 void lguest_free_pagetables(struct lguest *lg);
-void lguest_new_pagetable(struct lguest *lg, u32 gpgdir);
+void lguest_new_pagetable(struct lguest *lg, u32 gpgdir, u64 ctx, u32 gen);
 void lguest_flush_pagetables(struct lguest *lg, bool all);
 void lguest_set_pte(struct lguest *lg, u32 gpgdir, u32 vaddr, u64 val);
 void lguest_set_pmd(struct lguest *lg, u32 gpgdir, u32 vaddr, u64 val);

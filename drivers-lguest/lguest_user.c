@@ -14,6 +14,8 @@
  * Launcher gave up the privileges it needed to open /dev/lguest.
  */
 #include <linux/module.h>
+#include <linux/debugfs.h>
+#include <linux/seq_file.h>
 #include <linux/nospec.h>
 #include <linux/miscdevice.h>
 #include <linux/fs.h>
@@ -32,6 +34,58 @@ static_assert(sizeof(struct lguest_exit) == 160);
 static_assert(sizeof(struct lguest_hcall_args) == 20);
 static_assert(sizeof(struct lguest_data) == 1432);
 static_assert(sizeof(struct lguest_stats) == 648);
+
+/*
+ * What each guest has done, in debugfs too: lguest/<pid>/stats, named
+ * after the thread that runs it, for watching a guest from outside its
+ * Launcher.  The counters are read without the guest's lock, which a
+ * running guest holds: on a 32-bit host one may be read half updated.
+ */
+static struct dentry *lguest_debugfs;
+
+static int stats_show(struct seq_file *m, void *unused)
+{
+	struct lguest *lg = m->private;
+	const struct lguest_stats *st = &lg->stats;
+	unsigned int i;
+
+	seq_printf(m, "runs %llu\nexits_irq %llu\nexits_syscall %llu\n",
+		   READ_ONCE(st->runs), READ_ONCE(st->exits_irq), READ_ONCE(st->exits_syscall));
+	for (i = 0; i < ARRAY_SIZE(st->exits); i++)
+		if (READ_ONCE(st->exits[i]))
+			seq_printf(m, "exit %u %llu\n", i, READ_ONCE(st->exits[i]));
+	for (i = 0; i < ARRAY_SIZE(st->hcalls); i++)
+		if (READ_ONCE(st->hcalls[i]))
+			seq_printf(m, "hcall %u %llu\n", i, READ_ONCE(st->hcalls[i]));
+	seq_printf(m, "faults_fixed %llu\nfaults_reflected %llu\nmmio_exits %llu\n",
+		   READ_ONCE(st->faults_fixed), READ_ONCE(st->faults_reflected),
+		   READ_ONCE(st->mmio_exits));
+	seq_printf(m, "faults_fixed_kernel %llu\nfaults_around %llu\n",
+		   READ_ONCE(st->faults_fixed_kernel), READ_ONCE(st->faults_around));
+	seq_printf(m, "pgdir_kept %llu\npgdir_dropped %llu\nshadow_flushes %llu\n",
+		   READ_ONCE(st->pgdir_kept), READ_ONCE(st->pgdir_dropped),
+		   READ_ONCE(st->shadow_flushes));
+	seq_printf(m, "pins %llu\nswitcher_nmis %llu\n",
+		   READ_ONCE(st->pins), READ_ONCE(st->switcher_nmis));
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(stats);
+
+static void stats_debugfs_add(struct lguest *lg)
+{
+	static atomic_t seq = ATOMIC_INIT(0);
+	char name[24];
+
+	snprintf(name, sizeof(name), "%d", task_pid_nr(current));
+	lg->debugfs = debugfs_create_dir(name, lguest_debugfs);
+	/* A second guest of the same thread gets a name of its own. */
+	if (IS_ERR(lg->debugfs)) {
+		snprintf(name, sizeof(name), "%d-%d", task_pid_nr(current),
+			 atomic_inc_return(&seq));
+		lg->debugfs = debugfs_create_dir(name, lguest_debugfs);
+	}
+	debugfs_create_file("stats", 0400, lg->debugfs, lg, &stats_fops);
+}
 
 static int lguest_open(struct inode *inode, struct file *file)
 {
@@ -135,6 +189,7 @@ static int lguest_setup(struct lguest *lg, const struct lguest_setup __user *arg
 	if (!lg->tsk) {
 		lguest_setup_timer(lg);
 		lg->tsk = get_task_struct(current);
+		stats_debugfs_add(lg);
 	}
 	/* LGUEST_IRQ and LGUEST_BREAK may use lg->tsk once they see this. */
 	smp_store_release(&lg->set_up, true);
@@ -273,6 +328,7 @@ static int lguest_release(struct inode *inode, struct file *file)
 {
 	struct lguest *lg = file->private_data;
 
+	debugfs_remove_recursive(lg->debugfs);
 	lguest_end_boot(lg);
 	lguest_arch_forget(lg);
 	if (lg->tsk)
@@ -301,10 +357,15 @@ static struct miscdevice lguest_dev = {
 
 int __init lguest_device_init(void)
 {
-	return misc_register(&lguest_dev);
+	int err = misc_register(&lguest_dev);
+
+	if (!err)
+		lguest_debugfs = debugfs_create_dir("lguest", NULL);
+	return err;
 }
 
 void lguest_device_remove(void)
 {
 	misc_deregister(&lguest_dev);
+	debugfs_remove_recursive(lguest_debugfs);
 }

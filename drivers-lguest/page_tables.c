@@ -12,16 +12,21 @@
  * guest's memory.
  *
  * The host page behind a guest frame is pinned the first time a shadow
- * entry needs it, and stays pinned until the guest is set up afresh or
- * goes away: a shadow entry never holds a pin of its own, so forgetting
- * one is just clearing it.  The pins count against the Launcher's
- * RLIMIT_MEMLOCK, as long-term pins of user memory do elsewhere.
+ * entry needs it (with its neighbours, LG_PIN_CHUNK frames at a time, when
+ * none of them is pinned yet), and stays pinned until the guest is set up
+ * afresh or goes away: a shadow entry never holds a pin of its own, so
+ * forgetting one is just clearing it.  The pins count against the
+ * Launcher's RLIMIT_MEMLOCK, as long-term pins of user memory do elsewhere.
  *
  * The shadows behave like a TLB: the guest tells us (by hypercall) when it
  * changes an entry or flushes, and we simply forget shadow entries then;
  * they come back on the next fault.  The guest's accessed and dirty bits
  * stay right because we only map a page on a fault, and only writable
- * once the guest entry is dirty.  Like a TLB, the shadows have a size:
+ * once the guest entry is dirty; a fault also maps the neighbours the
+ * guest has already used (fault_around()), which a TLB may hold too.
+ * The kernel half (from page_offset up) is the same in every page table
+ * of the guest, so its PTE pages are shared by all the shadows, like
+ * global TLB entries.  Like a TLB, the shadows have a size:
  * a guest that makes us hold more than max_shadow_pages table pages has
  * all of them forgotten and starts filling again.
  *
@@ -44,6 +49,7 @@
 #include <linux/slab.h>
 #include <asm/trap_pf.h>
 #include "lg.h"
+#include "trace.h"
 
 #ifdef CONFIG_X86_PAE
 typedef u64 lg_pte_t;
@@ -62,6 +68,9 @@ typedef u32 lg_pte_t;
 #define LG_PTE_KEEP	(_PAGE_PRESENT | _PAGE_RW | _PAGE_USER | _PAGE_ACCESSED | \
 			 _PAGE_DIRTY | LG_NX)
 #define LG_TABLE_FLAGS	(_PAGE_PRESENT | _PAGE_RW | _PAGE_USER | _PAGE_ACCESSED)
+static_assert(LG_DIR_ENTRIES == 1U << (32 - LG_PDE_SHIFT));
+#define LG_PIN_CHUNK	16	/* frames pinned at once */
+#define LG_AROUND	16	/* entries fault_around() looks at */
 
 static unsigned int max_shadow_pages = 4096;
 module_param(max_shadow_pages, uint, 0644);
@@ -75,6 +84,17 @@ static DEFINE_PER_CPU(lg_pte_t *, switcher_ptes);
 static bool switcher_va(u64 va)
 {
 	return va >= switcher_addr && va - switcher_addr < (1U << LG_PDE_SHIFT);
+}
+
+/*
+ * Is va in the kernel half, whose PTE pages all the shadows share?  From
+ * the first whole directory entry at or above page_offset, but for the
+ * Switcher's.  Without a page_offset, everything is the page table's own.
+ */
+static bool shared_va(struct lguest *lg, u64 va)
+{
+	return lg->page_offset && va >= ALIGN((u64)lg->page_offset, 1ULL << LG_PDE_SHIFT) &&
+		!switcher_va(va);
 }
 
 static void *table_va(lg_pte_t entry)
@@ -133,6 +153,19 @@ static lg_pte_t *shadow_pde(struct lguest *lg, struct lg_pgdir *pg, u32 va, bool
 	return shadow_dir_entry(lg, pg, va, alloc);
 }
 
+/* The shared PTE page for kernel address va, made if there is none yet. */
+static lg_pte_t *kernel_pte_page(struct lguest *lg, u32 va)
+{
+	void **ptes = &lg->kernel_ptes[va >> LG_PDE_SHIFT];
+
+	if (!*ptes) {
+		*ptes = alloc_table(lg);
+		if (*ptes)
+			lg->kernel_gen++;
+	}
+	return *ptes;
+}
+
 static lg_pte_t *shadow_pte(struct lguest *lg, struct lg_pgdir *pg, u32 va, bool alloc)
 {
 	lg_pte_t *pde = shadow_pde(lg, pg, va, alloc);
@@ -143,11 +176,12 @@ static lg_pte_t *shadow_pte(struct lguest *lg, struct lg_pgdir *pg, u32 va, bool
 	if (!(*pde & _PAGE_PRESENT)) {
 		if (!alloc)
 			return NULL;
-		ptes = alloc_table(lg);
+		ptes = shared_va(lg, va) ? kernel_pte_page(lg, va) : alloc_table(lg);
 		if (!ptes)
 			return NULL;
 		/* The PTE decides the rights; this level allows everything. */
 		*pde = __pa(ptes) | LG_TABLE_FLAGS;
+		__set_bit(va >> LG_PDE_SHIFT, pg->used);
 	}
 	ptes = table_va(*pde);
 	return &ptes[(va >> PAGE_SHIFT) & (LG_PTRS - 1)];
@@ -162,40 +196,93 @@ static void release_pte_page(struct lguest *lg, lg_pte_t *pde)
 	*pde = 0;
 }
 
+/* Point pg's kernel half at the shared PTE pages it lacks. */
+static void give_kernel_half(struct lguest *lg, struct lg_pgdir *pg)
+{
+	unsigned int i;
+	lg_pte_t *pde;
+
+	if (pg->kernel_gen == lg->kernel_gen)
+		return;
+	for (i = 0; i < LG_DIR_ENTRIES; i++) {
+		if (!lg->kernel_ptes[i])
+			continue;
+		pde = shadow_pde(lg, pg, i << LG_PDE_SHIFT, true);
+		if (pde && !(*pde & _PAGE_PRESENT)) {
+			*pde = __pa(lg->kernel_ptes[i]) | LG_TABLE_FLAGS;
+			__set_bit(i, pg->used);
+		}
+	}
+	pg->kernel_gen = lg->kernel_gen;
+}
+
 /*
- * Forget every mapping from start up to (not including) end.  The
- * Switcher's slot is skipped: it is empty outside a run anyway.
+ * PAE: a middle-level page goes when all it covered goes, but for the
+ * Switcher's gigabyte, which keeps its own for good.
+ */
+static void release_middle(struct lguest *lg, struct lg_pgdir *pg, u64 start, u64 end)
+{
+#ifdef CONFIG_X86_PAE
+	lg_pte_t *pdpte;
+	u64 va;
+
+	for (va = ALIGN(start, 1ULL << 30); va + (1ULL << 30) <= end; va += 1ULL << 30) {
+		pdpte = &((lg_pte_t *)pg->top)[va >> 30];
+		if (va >> 30 == switcher_addr >> 30 || !(*pdpte & _PAGE_PRESENT))
+			continue;
+		free_table(lg, table_va(*pdpte));
+		*pdpte = 0;
+	}
+#endif
+}
+
+/*
+ * Forget every mapping of pg from start up to (not including) end.  The
+ * Switcher's slot is skipped: it is empty outside a run anyway.  This
+ * shadow only stops pointing at the shared kernel PTE pages:
+ * release_everywhere() frees them.
  */
 static void release_range(struct lguest *lg, struct lg_pgdir *pg, u64 start, u64 end)
 {
-	u64 va;
+	unsigned long i = start >> LG_PDE_SHIFT;
 	lg_pte_t *pde;
+	u32 va;
 
-	for (va = start; va < end; va += 1U << LG_PDE_SHIFT) {
+	/* Only the entries in use: a process maps a few of thousands. */
+	for_each_set_bit_from(i, pg->used, DIV_ROUND_UP_ULL(end, 1ULL << LG_PDE_SHIFT)) {
+		va = i << LG_PDE_SHIFT;
+		__clear_bit(i, pg->used);
 		pde = shadow_pde(lg, pg, va, false);
-		if (pde)
+		if (!pde)
+			continue;
+		if (shared_va(lg, va))
+			*pde = 0;
+		else
 			release_pte_page(lg, pde);
 	}
-#ifdef CONFIG_X86_PAE
-	/* A middle-level page goes when all it covered goes, but for the Switcher's. */
-	for (va = start; va < end; va += 1U << 30) {
-		lg_pte_t *pdpte = &((lg_pte_t *)pg->top)[va >> 30];
-
-		if ((va & ((1U << 30) - 1)) || end - va < (1U << 30) ||
-		    va >> 30 == switcher_addr >> 30)
-			continue;
-		if (*pdpte & _PAGE_PRESENT) {
-			free_table(lg, table_va(*pdpte));
-			*pdpte = 0;
-		}
-	}
-#endif
+	release_middle(lg, pg, start, end);
 	cond_resched();
 }
 
-static void release_all(struct lguest *lg, struct lg_pgdir *pg)
+/* Forget start..end in every shadow, and the shared kernel pages there. */
+static void release_everywhere(struct lguest *lg, u64 start, u64 end)
 {
-	release_range(lg, pg, 0, 1ULL << 32);
+	unsigned int i;
+	u64 va;
+
+	for (i = 0; i < LG_PGDIRS; i++)
+		if (lg->pgdirs[i].top)
+			release_range(lg, &lg->pgdirs[i], start, end);
+	if (!lg->kernel_ptes)
+		return;
+	for (va = start; va < end; va += 1U << LG_PDE_SHIFT) {
+		void **ptes = &lg->kernel_ptes[va >> LG_PDE_SHIFT];
+
+		if (*ptes) {
+			free_table(lg, *ptes);
+			*ptes = NULL;
+		}
+	}
 }
 
 /* Forget the user half of a shadow: everything below page_offset. */
@@ -205,11 +292,23 @@ static void release_user(struct lguest *lg, struct lg_pgdir *pg)
 }
 
 /*
+ * What a walk of the guest's tables found for an address: its entry with
+ * the rights of every level, where that entry is (0: the guest has no
+ * page tables yet), and the rights the upper levels take away from every
+ * entry of the same PTE page.
+ */
+struct lg_walk {
+	lg_pte_t gpte;
+	u32 gpte_gpa;
+	lg_pte_t denied;
+};
+
+/*
  * Read the guest's entries for va, starting at its top level gtop.
  * Returns false if va is not mapped; the guest may also die of a page
  * table outside its memory or a large page, which it was told it lacks.
  */
-static bool walk_guest(struct lguest *lg, u32 gtop, u32 va, lg_pte_t *gpte, u32 *gpte_gpa)
+static bool walk_guest(struct lguest *lg, u32 gtop, u32 va, struct lg_walk *w)
 {
 	lg_pte_t pde;
 	u32 gpa;
@@ -239,17 +338,18 @@ static bool walk_guest(struct lguest *lg, u32 gtop, u32 va, lg_pte_t *gpte, u32 
 		kill_guest(lg, "page table for %#x is beyond its memory", va);
 		return false;
 	}
-	*gpte_gpa = (pde & LG_PFN_MASK) + ((va >> PAGE_SHIFT) & (LG_PTRS - 1)) * sizeof(*gpte);
-	lgread(lg, gpte, *gpte_gpa, sizeof(*gpte));
+	w->gpte_gpa = (pde & LG_PFN_MASK) + ((va >> PAGE_SHIFT) & (LG_PTRS - 1)) * sizeof(w->gpte);
+	lgread(lg, &w->gpte, w->gpte_gpa, sizeof(w->gpte));
 	if (lg->dead)
 		return false;
 	/* Rights are those of both levels. */
-	*gpte &= ~(~pde & (_PAGE_RW | _PAGE_USER));
+	w->denied = ~pde & (_PAGE_RW | _PAGE_USER);
+	w->gpte &= ~w->denied;
 	return true;
 }
 
 /* Before the guest has page tables: its memory at 0 and at page_offset. */
-static bool unpaged_entry(struct lguest *lg, u32 va, lg_pte_t *gpte)
+static bool unpaged_entry(struct lguest *lg, u32 va, struct lg_walk *w)
 {
 	u64 size = (u64)lg->mem_pages << PAGE_SHIFT;
 	u32 gpa;
@@ -260,48 +360,109 @@ static bool unpaged_entry(struct lguest *lg, u32 va, lg_pte_t *gpte)
 		gpa = va - lg->page_offset;
 	else
 		return false;
-	*gpte = (gpa & PAGE_MASK) | _PAGE_PRESENT | _PAGE_RW | _PAGE_ACCESSED | _PAGE_DIRTY;
+	w->gpte = (gpa & PAGE_MASK) | _PAGE_PRESENT | _PAGE_RW | _PAGE_ACCESSED | _PAGE_DIRTY;
 	return true;
 }
 
-static bool guest_entry(struct lguest *lg, u32 va, lg_pte_t *gpte, u32 *gpte_gpa)
+static bool guest_entry(struct lguest *lg, u32 va, struct lg_walk *w)
 {
 	struct lg_pgdir *pg = &lg->pgdirs[lg->cur_pgdir];
 
-	*gpte_gpa = 0;
+	w->gpte_gpa = 0;
 	if (pg->gpgdir == LG_UNPAGED)
-		return unpaged_entry(lg, va, gpte);
-	return walk_guest(lg, pg->gpgdir, va, gpte, gpte_gpa);
+		return unpaged_entry(lg, va, w);
+	return walk_guest(lg, pg->gpgdir, va, w);
 }
 
 /*
- * The host page behind guest frame pfn (< mem_pages), pinned on first use
- * and charged to the Launcher like any long-term pin.  NULL kills the
- * guest with the reason.
+ * Pin n frames from pfn, none of them pinned yet, and charge them to the
+ * Launcher like any long-term pin.  True if at least pfn's is pinned
+ * (pin_user_pages_fast() may stop early); with complain, a failure kills
+ * the guest with the reason.
+ */
+static bool pin_frames(struct lguest *lg, u32 pfn, unsigned int n, bool complain)
+{
+	long got;
+
+	if (atomic64_add_return(n, &lg->mm->pinned_vm) > lg->pin_limit) {
+		atomic64_sub(n, &lg->mm->pinned_vm);
+		if (complain)
+			kill_guest(lg, "its memory would pin over RLIMIT_MEMLOCK (%lu pages)",
+				   lg->pin_limit);
+		return false;
+	}
+	got = pin_user_pages_fast(lg->mem_base + ((unsigned long)pfn << PAGE_SHIFT), n,
+				  FOLL_WRITE | FOLL_LONGTERM, &lg->pinned[pfn]);
+	got = max(got, 0L);
+	atomic64_sub(n - got, &lg->mm->pinned_vm);
+	lg->stats.pins += got;
+	if (!got && complain)
+		kill_guest(lg, "cannot pin guest page %#x", pfn);
+	return got;
+}
+
+/*
+ * The host page behind guest frame pfn (< mem_pages), pinned on first use.
+ * The LG_PIN_CHUNK frames around it come too if none is pinned yet and
+ * the limit allows: a guest uses its memory in runs, and fault_around()
+ * only maps pages that are pinned already.  NULL kills the guest with the
+ * reason.
  */
 static struct page *guest_page(struct lguest *lg, u32 pfn)
 {
-	struct page *page;
+	u32 base, n, i;
 
 	pfn = array_index_nospec(pfn, lg->mem_pages);
-	page = lg->pinned[pfn];
-	if (page)
-		return page;
-	if (atomic64_add_return(1, &lg->mm->pinned_vm) > lg->pin_limit) {
-		atomic64_dec(&lg->mm->pinned_vm);
-		kill_guest(lg, "its memory would pin more than RLIMIT_MEMLOCK allows (%lu pages)",
-			   lg->pin_limit);
-		return NULL;
+	if (lg->pinned[pfn])
+		return lg->pinned[pfn];
+	base = pfn & ~(LG_PIN_CHUNK - 1);
+	n = min_t(unsigned long, LG_PIN_CHUNK, lg->mem_pages - base);
+	for (i = base; i < base + n && !lg->pinned[i]; i++)
+		;
+	if (i == base + n && pin_frames(lg, base, n, false) && lg->pinned[pfn])
+		return lg->pinned[pfn];
+	return pin_frames(lg, pfn, 1, true) ? lg->pinned[pfn] : NULL;
+}
+
+/* The shadow of guest entry gpte, whose frame is in the host's @page. */
+static lg_pte_t shadow_entry(struct page *page, lg_pte_t gpte)
+{
+	gpte &= LG_PTE_KEEP;
+	if (!(gpte & _PAGE_DIRTY))
+		gpte &= ~(lg_pte_t)_PAGE_RW;
+	return ((lg_pte_t)page_to_pfn(page) << PAGE_SHIFT) | gpte;
+}
+
+/*
+ * Fault-around: with spte just filled for va, shadow the entries beside
+ * it (LG_AROUND of them, aligned) that the guest has used already, as a
+ * TLB could hold them too: present and accessed, with a page pinned
+ * already, writable only if dirty.  A process going through its pages in
+ * order, or the kernel through its direct map, then takes one exit for
+ * LG_AROUND pages instead of one for each.
+ */
+static void fault_around(struct lguest *lg, lg_pte_t *spte, u32 va, const struct lg_walk *w)
+{
+	unsigned int i, at = (va >> PAGE_SHIFT) & (LG_AROUND - 1);
+	lg_pte_t g[LG_AROUND], *sptes = spte - at;
+	u32 pfn;
+
+	lgread(lg, g, w->gpte_gpa - at * sizeof(g[0]), sizeof(g));
+	if (lg->dead)
+		return;
+	for (i = 0; i < LG_AROUND; i++) {
+		g[i] &= ~w->denied;
+		if (sptes[i] || (g[i] & (_PAGE_PRESENT | _PAGE_ACCESSED)) !=
+		    (_PAGE_PRESENT | _PAGE_ACCESSED) ||
+		    (g[i] & LG_PFN_MASK) >> PAGE_SHIFT >= lg->mem_pages)
+			continue;
+		pfn = (g[i] & LG_PFN_MASK) >> PAGE_SHIFT;
+		pfn = array_index_nospec(pfn, lg->mem_pages);
+		if (!lg->pinned[pfn])
+			continue;
+		sptes[i] = shadow_entry(lg->pinned[pfn], g[i]);
+		lg->stats.faults_around++;
 	}
-	if (pin_user_pages_fast(lg->mem_base + ((unsigned long)pfn << PAGE_SHIFT), 1,
-				FOLL_WRITE | FOLL_LONGTERM, &page) != 1) {
-		atomic64_dec(&lg->mm->pinned_vm);
-		kill_guest(lg, "cannot pin guest page %#x", pfn);
-		return NULL;
-	}
-	lg->pinned[pfn] = page;
-	lg->stats.pins++;
-	return page;
 }
 
 /* Unpin everything guest_page() pinned, and uncharge it. */
@@ -334,23 +495,23 @@ static void unpin_guest_memory(struct lguest *lg)
 int lguest_demand_page(struct lguest *lg, u32 va, u32 errcode, u32 *mmio)
 {
 	struct lg_pgdir *pg = &lg->pgdirs[lg->cur_pgdir];
-	lg_pte_t gpte, want, *spte;
-	u32 gpte_gpa;
+	struct lg_walk w;
+	lg_pte_t want, *spte;
 	u64 pfn, gpa;
 	struct page *page;
 
-	if (switcher_va(va) || !guest_entry(lg, va, &gpte, &gpte_gpa))
+	if (switcher_va(va) || !guest_entry(lg, va, &w))
 		return 0;
-	if (!(gpte & _PAGE_PRESENT))
+	if (!(w.gpte & _PAGE_PRESENT))
 		return 0;
-	if ((errcode & X86_PF_WRITE) && !(gpte & _PAGE_RW))
+	if ((errcode & X86_PF_WRITE) && !(w.gpte & _PAGE_RW))
 		return 0;
-	if ((errcode & X86_PF_USER) && !(gpte & _PAGE_USER))
+	if ((errcode & X86_PF_USER) && !(w.gpte & _PAGE_USER))
 		return 0;
-	if ((errcode & X86_PF_INSTR) && (gpte & LG_NX))
+	if ((errcode & X86_PF_INSTR) && (w.gpte & LG_NX))
 		return 0;
 
-	pfn = (gpte & LG_PFN_MASK) >> PAGE_SHIFT;
+	pfn = (w.gpte & LG_PFN_MASK) >> PAGE_SHIFT;
 	if (pfn >= lg->mem_pages) {
 		gpa = (pfn << PAGE_SHIFT) | (va & ~PAGE_MASK);
 		if (gpa >= lg->mmio_base && gpa - lg->mmio_base < lg->mmio_size) {
@@ -362,11 +523,11 @@ int lguest_demand_page(struct lguest *lg, u32 va, u32 errcode, u32 *mmio)
 		return 0;
 	}
 
-	want = gpte | _PAGE_ACCESSED;
+	want = w.gpte | _PAGE_ACCESSED;
 	if (errcode & X86_PF_WRITE)
 		want |= _PAGE_DIRTY;
-	if (want != gpte && gpte_gpa)
-		lgwrite(lg, gpte_gpa, &want, sizeof(want));
+	if (want != w.gpte && w.gpte_gpa)
+		lgwrite(lg, w.gpte_gpa, &want, sizeof(want));
 	if (lg->dead)
 		return 0;
 
@@ -384,42 +545,58 @@ int lguest_demand_page(struct lguest *lg, u32 va, u32 errcode, u32 *mmio)
 		kill_guest(lg, "out of memory for shadow page tables");
 		return 0;
 	}
-	want &= LG_PTE_KEEP;
-	if (!(want & _PAGE_DIRTY))
-		want &= ~(lg_pte_t)_PAGE_RW;
-	*spte = ((lg_pte_t)page_to_pfn(page) << PAGE_SHIFT) | want;
+	*spte = shadow_entry(page, want);
+	if (w.gpte_gpa)
+		fault_around(lg, spte, va, &w);
 	return 1;
 }
 
 /* Where va is in guest memory, by the guest's current page tables. */
 bool lguest_va_to_pa(struct lguest *lg, u32 va, u32 *gpa)
 {
-	lg_pte_t gpte;
-	u32 gpte_gpa;
+	struct lg_walk w;
 
-	if (switcher_va(va) || !guest_entry(lg, va, &gpte, &gpte_gpa) ||
-	    !(gpte & _PAGE_PRESENT))
+	if (switcher_va(va) || !guest_entry(lg, va, &w) || !(w.gpte & _PAGE_PRESENT))
 		return false;
-	if ((gpte & LG_PFN_MASK) >> PAGE_SHIFT >= lg->mem_pages)
+	if ((w.gpte & LG_PFN_MASK) >> PAGE_SHIFT >= lg->mem_pages)
 		return false;
-	*gpa = (u32)(gpte & LG_PFN_MASK) | (va & ~PAGE_MASK);
+	*gpa = (u32)(w.gpte & LG_PFN_MASK) | (va & ~PAGE_MASK);
 	return true;
 }
 
 /* The guest may not put anything in the Switcher's directory slot. */
 static bool check_switcher_slot(struct lguest *lg, u32 gtop)
 {
-	lg_pte_t gpte;
-	u32 gpte_gpa;
+	struct lg_walk w;
 
-	if (!walk_guest(lg, gtop, switcher_addr, &gpte, &gpte_gpa) && !lg->dead)
+	if (!walk_guest(lg, gtop, switcher_addr, &w) && !lg->dead)
 		return true;
 	if (!lg->dead)
 		kill_guest(lg, "its page tables map the Switcher's area at %#lx", switcher_addr);
 	return false;
 }
 
-void lguest_new_pagetable(struct lguest *lg, u32 gpgdir)
+/*
+ * The guest loads another page table.  Its user half is forgotten, as a
+ * CR3 load flushes a TLB, unless the guest named the address space
+ * (ctx, never 0 nor reused) and we last shadowed this page table for the
+ * same one at the same TLB generation: a stale entry then is only the
+ * guest's own memory, pinned, and the guest's promise that nothing
+ * changed.  The kernel half stays in any case (see below).
+ */
+static void switch_user_half(struct lguest *lg, struct lg_pgdir *pg, u64 ctx, u32 gen)
+{
+	if (!ctx || pg->ctx != ctx || pg->gen != gen) {
+		release_user(lg, pg);
+		lg->stats.pgdir_dropped++;
+	} else {
+		lg->stats.pgdir_kept++;
+	}
+	pg->ctx = ctx;
+	pg->gen = gen;
+}
+
+void lguest_new_pagetable(struct lguest *lg, u32 gpgdir, u64 ctx, u32 gen)
 {
 	unsigned int i, align = IS_ENABLED(CONFIG_X86_PAE) ? 32 : PAGE_SIZE;
 
@@ -427,10 +604,18 @@ void lguest_new_pagetable(struct lguest *lg, u32 gpgdir)
 		kill_guest(lg, "bad page table address %#x", gpgdir);
 		return;
 	}
+	/*
+	 * The first page table of the guest's own: what we mapped of its
+	 * kernel half before, from its memory's layout, goes.
+	 */
+	if (lg->pgdirs[lg->cur_pgdir].gpgdir == LG_UNPAGED) {
+		release_everywhere(lg, 0, 1ULL << 32);
+		lg->pgdirs[lg->cur_pgdir].gpgdir = LG_NO_PGDIR;
+	}
 	for (i = 0; i < LG_PGDIRS; i++) {
 		if (lg->pgdirs[i].gpgdir == gpgdir) {
-			lg->cur_pgdir = i;
-			return;
+			switch_user_half(lg, &lg->pgdirs[i], ctx, gen);
+			goto found;
 		}
 	}
 	if (!check_switcher_slot(lg, gpgdir))
@@ -447,8 +632,13 @@ void lguest_new_pagetable(struct lguest *lg, u32 gpgdir)
 	if (i == lg->cur_pgdir)
 		i = lg->next_evict++ % LG_PGDIRS;
 	release_user(lg, &lg->pgdirs[i]);
+	lg->stats.pgdir_dropped++;
 	lg->pgdirs[i].gpgdir = gpgdir;
+	lg->pgdirs[i].ctx = ctx;
+	lg->pgdirs[i].gen = gen;
+found:
 	lg->cur_pgdir = i;
+	give_kernel_half(lg, &lg->pgdirs[i]);
 }
 
 /*
@@ -457,15 +647,12 @@ void lguest_new_pagetable(struct lguest *lg, u32 gpgdir)
  */
 void lguest_flush_pagetables(struct lguest *lg, bool all)
 {
-	unsigned int i;
-
 	lg->stats.shadow_flushes++;
-	if (!all) {
+	trace_lguest_flush(all);
+	if (all)
+		release_everywhere(lg, 0, 1ULL << 32);
+	else
 		release_user(lg, &lg->pgdirs[lg->cur_pgdir]);
-		return;
-	}
-	for (i = 0; i < LG_PGDIRS; i++)
-		release_all(lg, &lg->pgdirs[i]);
 }
 
 /*
@@ -481,18 +668,27 @@ static bool guest_range(struct lguest *lg, u32 vaddr, const char *what)
 }
 
 /*
- * The guest changed the entry for vaddr.  Kernel mappings are shared by
- * all its page tables, so drop the shadow entry everywhere.
+ * The guest changed the entry for vaddr in page table gpgdir.  Kernel
+ * mappings are shared by all its page tables, so their shadow entry goes
+ * everywhere; a user mapping is that page table's own.
  */
 void lguest_set_pte(struct lguest *lg, u32 gpgdir, u32 vaddr, u64 val)
 {
+	bool user = lg->page_offset && vaddr < lg->page_offset;
 	lg_pte_t *spte;
 	unsigned int i;
 
 	if (!guest_range(lg, vaddr, "page table entry"))
 		return;
+	if (shared_va(lg, vaddr)) {
+		spte = lg->kernel_ptes[vaddr >> LG_PDE_SHIFT];
+		if (spte)
+			spte[(vaddr >> PAGE_SHIFT) & (LG_PTRS - 1)] = 0;
+		return;
+	}
 	for (i = 0; i < LG_PGDIRS; i++) {
-		if (lg->pgdirs[i].gpgdir == LG_NO_PGDIR)
+		if (lg->pgdirs[i].gpgdir == LG_NO_PGDIR ||
+		    (user && lg->pgdirs[i].gpgdir != gpgdir))
 			continue;
 		spte = shadow_pte(lg, &lg->pgdirs[i], vaddr, false);
 		if (spte)
@@ -503,14 +699,10 @@ void lguest_set_pte(struct lguest *lg, u32 gpgdir, u32 vaddr, u64 val)
 /* A directory entry changed: drop the PTE page it covered. */
 void lguest_set_pmd(struct lguest *lg, u32 gpgdir, u32 vaddr, u64 val)
 {
-	unsigned int i;
 	u32 start = vaddr & ~((1U << LG_PDE_SHIFT) - 1);
 
-	if (!guest_range(lg, start, "page directory entry"))
-		return;
-	for (i = 0; i < LG_PGDIRS; i++)
-		if (lg->pgdirs[i].gpgdir != LG_NO_PGDIR)
-			release_range(lg, &lg->pgdirs[i], start, (u64)start + (1U << LG_PDE_SHIFT));
+	if (guest_range(lg, start, "page directory entry"))
+		release_everywhere(lg, start, (u64)start + (1U << LG_PDE_SHIFT));
 }
 
 /*
@@ -520,16 +712,13 @@ void lguest_set_pmd(struct lguest *lg, u32 gpgdir, u32 vaddr, u64 val)
  */
 void lguest_set_pgd(struct lguest *lg, u32 gpgdir, u32 vaddr)
 {
-	unsigned int i;
 	u32 start = vaddr & ~((1U << 30) - 1);
 
 	if (!IS_ENABLED(CONFIG_X86_PAE)) {
 		kill_guest(lg, "LHCALL_SET_PGD without PAE");
 		return;
 	}
-	for (i = 0; i < LG_PGDIRS; i++)
-		if (lg->pgdirs[i].gpgdir != LG_NO_PGDIR)
-			release_range(lg, &lg->pgdirs[i], start, (u64)start + (1U << 30));
+	release_everywhere(lg, start, (u64)start + (1U << 30));
 }
 
 /*
@@ -570,7 +759,8 @@ int lguest_init_pagetables(struct lguest *lg)
 	unsigned int i;
 
 	lg->pinned = kvcalloc(lg->mem_pages, sizeof(*lg->pinned), GFP_KERNEL_ACCOUNT);
-	if (!lg->pinned)
+	lg->kernel_ptes = kcalloc(LG_DIR_ENTRIES, sizeof(*lg->kernel_ptes), GFP_KERNEL_ACCOUNT);
+	if (!lg->pinned || !lg->kernel_ptes)
 		return -ENOMEM;
 	lg->pin_limit = capable(CAP_IPC_LOCK) ? ULONG_MAX :
 		rlimit(RLIMIT_MEMLOCK) >> PAGE_SHIFT;
@@ -592,12 +782,14 @@ void lguest_free_pagetables(struct lguest *lg)
 {
 	unsigned int i;
 
+	release_everywhere(lg, 0, 1ULL << 32);
+	kfree(lg->kernel_ptes);
+	lg->kernel_ptes = NULL;
 	for (i = 0; i < LG_PGDIRS; i++) {
 		lg_pte_t *top = (lg_pte_t *)lg->pgdirs[i].top;
 
 		if (!top)
 			continue;
-		release_all(lg, &lg->pgdirs[i]);
 		/* The one middle level release_range() keeps (PAE). */
 		if (IS_ENABLED(CONFIG_X86_PAE) && (top[switcher_addr >> 30] & _PAGE_PRESENT))
 			free_table(lg, table_va(top[switcher_addr >> 30]));

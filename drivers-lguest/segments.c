@@ -76,7 +76,7 @@ static bool check_descriptor(struct lguest *lg, u32 idx, u32 lo, u32 hi)
 	return true;
 }
 
-static void set_entry(struct lguest *lg, u32 idx, u32 lo, u32 hi)
+static void set_entry(struct lguest *lg, u32 idx, u32 lo, u32 hi, unsigned int changed)
 {
 	struct desc_struct *d = &lg->gdt[idx];
 
@@ -88,7 +88,7 @@ static void set_entry(struct lguest *lg, u32 idx, u32 lo, u32 hi)
 	}
 	memcpy(d, &lo, 4);
 	memcpy((char *)d + 4, &hi, 4);
-	lg->tables_changed = true;
+	lg->changed |= changed;
 }
 
 void lguest_load_gdt_entry(struct lguest *lg, u32 idx, u32 lo, u32 hi)
@@ -98,8 +98,9 @@ void lguest_load_gdt_entry(struct lguest *lg, u32 idx, u32 lo, u32 hi)
 		return;
 	}
 	idx = array_index_nospec(idx, GDT_ENTRIES);
+	/* The gates the IDT lets through directly depend on the GDT. */
 	if (check_descriptor(lg, idx, lo, hi))
-		set_entry(lg, idx, lo, hi);
+		set_entry(lg, idx, lo, hi, LG_CHANGED_GDT | LG_CHANGED_IDT);
 }
 
 void lguest_load_tls(struct lguest *lg, u32 gpa)
@@ -111,7 +112,7 @@ void lguest_load_tls(struct lguest *lg, u32 gpa)
 	for (i = 0; i < GDT_ENTRY_TLS_ENTRIES; i++) {
 		if (!check_descriptor(lg, GDT_ENTRY_TLS_MIN + i, tls[i][0], tls[i][1]))
 			return;
-		set_entry(lg, GDT_ENTRY_TLS_MIN + i, tls[i][0], tls[i][1]);
+		set_entry(lg, GDT_ENTRY_TLS_MIN + i, tls[i][0], tls[i][1], LG_CHANGED_TLS);
 	}
 }
 
@@ -124,8 +125,8 @@ void lguest_init_gdt(struct lguest *lg)
 		 (1 << 22) | (1 << 23);
 
 	memset(lg->gdt, 0, sizeof(lg->gdt));
-	set_entry(lg, GDT_ENTRY_KERNEL_CS, lo, hi | DESC_TYPE_CODE | 0x200);
-	set_entry(lg, GDT_ENTRY_KERNEL_DS, lo, hi | 0x200);
+	set_entry(lg, GDT_ENTRY_KERNEL_CS, lo, hi | DESC_TYPE_CODE | 0x200, LG_CHANGED_GDT);
+	set_entry(lg, GDT_ENTRY_KERNEL_DS, lo, hi | 0x200, LG_CHANGED_GDT);
 }
 
 /*

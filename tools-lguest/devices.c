@@ -60,8 +60,12 @@ static void console_notify(struct vdev *d, unsigned int q)
 	unsigned int i;
 
 	while (vq_pop(d, &d->vq[q], &chain) == 1) {
-		for (i = 0; i < chain.n_out; i++)
+		for (i = 0; i < chain.n_out; i++) {
 			write_all(d->out_fd, chain.out[i].iov_base, chain.out[i].iov_len);
+			if (d->env && d->env->console_output)
+				d->env->console_output(chain.out[i].iov_base,
+						       chain.out[i].iov_len);
+		}
 		vq_push(&d->vq[q], chain.head, 0);
 	}
 }

@@ -72,7 +72,7 @@ _Static_assert(sizeof(struct lguest_exit) == 160, "struct lguest_exit");
 #define PAGE			4096UL
 
 static struct {
-	bool verbose;
+	bool verbose, stats;
 	unsigned long mem_mb;
 	const char *kernel, *initrd, *user, *chroot;
 	char *const *args;		/* for the guest's command line */
@@ -91,7 +91,8 @@ static unsigned int ndevices;
 
 static void launcher_quit(const char *why);
 static void raise_irq(struct vdev *d);
-static const struct vdev_env env = {
+static void console_marks(const void *buf, size_t len);
+static struct vdev_env env = {
 	.raise_irq = raise_irq,
 	.quit = launcher_quit,
 };
@@ -188,7 +189,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: lguest [--verbose] [--tunnet=<ipaddr>[:<macaddr>]|bridge:<bridgename>[:<macaddr>]]\n"
 		"              [--block=<filename>] [--initrd=<filename>] [--rng]\n"
-		"              [--username=<user>] [--chroot=<dir>]\n"
+		"              [--username=<user>] [--chroot=<dir>] [--stats] [--stats-marks]\n"
 		"              <mem-in-MB> vmlinux [kernel args...]\n"
 		"Run vmlinux as an lguest guest with <mem-in-MB> (%d-%d) megabytes of memory.\n"
 		"--tunnet and --block may be repeated.  See tools/lguest/lguest.txt.\n",
@@ -382,7 +383,10 @@ static void add_rng(void)
 	verbose("rng: from /dev/urandom");
 }
 
-enum { OPT_TUNNET = 1, OPT_BLOCK, OPT_INITRD, OPT_RNG, OPT_USER, OPT_CHROOT };
+enum {
+	OPT_TUNNET = 1, OPT_BLOCK, OPT_INITRD, OPT_RNG, OPT_USER, OPT_CHROOT, OPT_STATS,
+	OPT_STATS_MARKS,
+};
 
 static const struct option long_options[] = {
 	{ "verbose",	no_argument,		NULL, 'v' },
@@ -392,6 +396,8 @@ static const struct option long_options[] = {
 	{ "rng",	no_argument,		NULL, OPT_RNG },
 	{ "username",	required_argument,	NULL, OPT_USER },
 	{ "chroot",	required_argument,	NULL, OPT_CHROOT },
+	{ "stats",	no_argument,		NULL, OPT_STATS },
+	{ "stats-marks", no_argument,		NULL, OPT_STATS_MARKS },
 	{ "help",	no_argument,		NULL, 'h' },
 	{ NULL, 0, NULL, 0 }
 };
@@ -422,6 +428,12 @@ static void parse_options(int argc, char **argv)
 			break;
 		case OPT_CHROOT:
 			opt.chroot = optarg;
+			break;
+		case OPT_STATS:
+			opt.stats = true;
+			break;
+		case OPT_STATS_MARKS:
+			env.console_output = console_marks;
 			break;
 		case OPT_TUNNET:
 			parse_tunnet(optarg, &(struct net_spec){}, false);
@@ -897,9 +909,107 @@ static void raise_irq(struct vdev *d)
 		fail("LGUEST_IRQ %u failed: %m", irq);
 }
 
+/*
+ * With --stats, what the host counted for the boot that just ended: how
+ * often the guest came back to it, and why.
+ */
+static void print_stats(void)
+{
+	static const char *const vectors[32] = {
+		[1] = "#DB", [3] = "#BP", [6] = "#UD", [7] = "#NM", [13] = "#GP",
+		[14] = "#PF", [16] = "#MF", [19] = "#XM", [LGUEST_HCALL_VECTOR] = "hypercall",
+	};
+	struct lguest_stats st;
+	unsigned int i;
+
+	if (!opt.stats)
+		return;
+	if (ioctl(lguest_fd, LGUEST_GET_STATS, &st)) {
+		fprintf(stderr, "lguest: no statistics: %m\n");
+		return;
+	}
+	fprintf(stderr, "lguest: statistics of this boot:\n  entries %llu\n  exits:",
+		(unsigned long long)st.runs);
+	for (i = 0; i < 32; i++)
+		if (st.exits[i])
+			fprintf(stderr, " %s%s%u %llu", vectors[i] ? vectors[i] : "vector ",
+				vectors[i] ? "/" : "", i, (unsigned long long)st.exits[i]);
+	fprintf(stderr, ", host interrupt %llu, system call %llu\n  hypercalls:",
+		(unsigned long long)st.exits_irq, (unsigned long long)st.exits_syscall);
+	for (i = 0; i < LGUEST_STAT_HCALLS; i++)
+		if (st.hcalls[i])
+			fprintf(stderr, " %u:%llu", i, (unsigned long long)st.hcalls[i]);
+	fprintf(stderr, "\n  page faults: %llu shadowed (%llu in the kernel), %llu the guest's, %llu MMIO;",
+		(unsigned long long)st.faults_fixed, (unsigned long long)st.faults_fixed_kernel,
+		(unsigned long long)st.faults_reflected, (unsigned long long)st.mmio_exits);
+	fprintf(stderr, " %llu entries shadowed around them\n",
+		(unsigned long long)st.faults_around);
+	fprintf(stderr, "  page-table loads: %llu kept their user half, %llu dropped it\n",
+		(unsigned long long)st.pgdir_kept, (unsigned long long)st.pgdir_dropped);
+	fprintf(stderr, "  shadow flushes %llu, pages pinned %llu, NMIs inside the Switcher %llu\n",
+		(unsigned long long)st.shadow_flushes, (unsigned long long)st.pins,
+		(unsigned long long)st.switcher_nmis);
+}
+
+/*
+ * With --stats-marks, a console line of the guest's that starts with
+ * "LGBENCH-MARK: " (as tools/lguest/lgbench prints them) makes us print
+ * the host's counters on stderr, "LGSTATS: <the rest of the line> ...",
+ * so that a benchmark can tell the exits of each of its workloads.
+ */
+static void print_marked_stats(const char *mark, const struct lguest_stats *st)
+{
+	const struct {
+		const char *name;
+		__u64 value;
+	} field[] = {
+		{ "exits", st->exits_irq + st->exits_syscall }, { "pf", st->exits[14] },
+		{ "hcall", st->exits[LGUEST_HCALL_VECTOR] }, { "irq", st->exits_irq },
+		{ "syscall", st->exits_syscall }, { "fixed", st->faults_fixed },
+		{ "kfixed", st->faults_fixed_kernel }, { "around", st->faults_around },
+		{ "reflected", st->faults_reflected }, { "mmio", st->mmio_exits },
+		{ "kept", st->pgdir_kept }, { "dropped", st->pgdir_dropped },
+		{ "flushes", st->shadow_flushes }, { "pins", st->pins },
+	};
+	unsigned long long exits = field[0].value;
+	unsigned int i;
+
+	for (i = 0; i < 32; i++)
+		exits += st->exits[i];
+	fprintf(stderr, "LGSTATS: %s exits=%llu", mark, exits);
+	for (i = 1; i < ARRAY_SIZE(field); i++)
+		fprintf(stderr, " %s=%llu", field[i].name, (unsigned long long)field[i].value);
+	for (i = 0; i < LGUEST_STAT_HCALLS; i++)
+		if (st->hcalls[i])
+			fprintf(stderr, " hc%u=%llu", i, (unsigned long long)st->hcalls[i]);
+	fputc('\n', stderr);
+}
+
+static void console_marks(const void *buf, size_t len)
+{
+	static char line[256];
+	static size_t used;
+	const char *p = buf;
+	struct lguest_stats st;
+
+	for (; len; len--, p++) {
+		if (*p != '\n') {
+			if (*p != '\r' && used < sizeof(line) - 1)
+				line[used++] = *p;
+			continue;
+		}
+		line[used] = '\0';
+		used = 0;
+		if (strncmp(line, "LGBENCH-MARK: ", 14) || ioctl(lguest_fd, LGUEST_GET_STATS, &st))
+			continue;
+		print_marked_stats(line + 14, &st);
+	}
+}
+
 static void __attribute__((noreturn)) guest_died(const char *why)
 {
 	fprintf(stderr, "lguest: guest died: %s\n", why);
+	print_stats();
 	exit(1);
 }
 
@@ -1038,6 +1148,7 @@ static void restart_guest(void)
 
 static void handle_shutdown(const struct lguest_exit *e)
 {
+	print_stats();
 	if (e->arg[0] == LGUEST_SHUTDOWN_RESTART) {
 		fprintf(stderr, "lguest: guest restarting: %s\n", e->message);
 		restart_guest();

@@ -17,6 +17,8 @@
 #include <stdint.h>
 #include <sys/uio.h>
 
+#define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
+
 #define VDEV_PAGE		0x1000	/* each device owns one page of the window */
 #define VDEV_MAX_QUEUES		2
 #define VQ_MAX_SIZE		256	/* QueueNumMax we offer */
@@ -80,6 +82,8 @@ struct vdev_type {
 struct vdev_env {
 	void (*raise_irq)(struct vdev *d);
 	void (*quit)(const char *why);	/* the user asked the Launcher to stop */
+	/* What the guest wrote on its console, as it went out (or NULL). */
+	void (*console_output)(const void *buf, size_t len);
 };
 
 struct vdev {

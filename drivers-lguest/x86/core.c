@@ -20,9 +20,7 @@
 #include <asm/trapnr.h>
 #include <asm/irq_vectors.h>
 #include "../lg.h"
-
-extern char lguest_switcher_start[], lguest_switch_to_guest[], lguest_trap_stubs[],
-	lguest_on_switcher_cs[], lguest_on_kernel_cs[];
+#include "../trace.h"
 
 /* The guest last set up on each CPU's pages: if it is us, they are current. */
 static DEFINE_PER_CPU(struct lguest *, lg_last_guest);
@@ -331,23 +329,34 @@ static void copy_in_tables(struct lguest *lg, int cpu)
 	unsigned long tss = cpu_pages_addr(cpu) + PAGE_SIZE +
 		offsetof(struct lguest_ro_state, guest_tss);
 	struct desc_struct *gdt = st->guest_gdt_table;
+	unsigned int changed = lg->changed;
 
-	if (__this_cpu_read(lg_last_guest) == lg && lg->last_cpu == cpu &&
-	    !lg->tables_changed)
+	if (__this_cpu_read(lg_last_guest) != lg || lg->last_cpu != cpu) {
+		if (__this_cpu_read(lg_last_guest) != lg && boot_cpu_has(X86_FEATURE_IBPB))
+			wrmsrq(MSR_IA32_PRED_CMD, PRED_CMD_IBPB);
+		changed = LG_CHANGED_GDT | LG_CHANGED_IDT | LG_CHANGED_STACK;
+	}
+	if (!changed)
 		return;
-	if (__this_cpu_read(lg_last_guest) != lg && boot_cpu_has(X86_FEATURE_IBPB))
-		wrmsrq(MSR_IA32_PRED_CMD, PRED_CMD_IBPB);
 
-	lguest_copy_gdt(lg, gdt);
-	set_tssldt_descriptor(&gdt[GDT_ENTRY_TSS], tss, DESC_TSS,
-			      sizeof(struct x86_hw_tss) - 1);
-	lguest_real_idt(lg, st->guest_idt_table);
-	st->guest_tss.sp1 = lg->stack_esp;
-	st->guest_tss.ss1 = lg->stack_ss;
+	if (changed & LG_CHANGED_GDT) {
+		lguest_copy_gdt(lg, gdt);
+		set_tssldt_descriptor(&gdt[GDT_ENTRY_TSS], tss, DESC_TSS,
+				      sizeof(struct x86_hw_tss) - 1);
+	} else if (changed & LG_CHANGED_TLS) {
+		memcpy(&gdt[GDT_ENTRY_TLS_MIN], &lg->gdt[GDT_ENTRY_TLS_MIN],
+		       GDT_ENTRY_TLS_ENTRIES * sizeof(*gdt));
+	}
+	if (changed & LG_CHANGED_IDT)
+		lguest_real_idt(lg, st->guest_idt_table);
+	if (changed & LG_CHANGED_STACK) {
+		st->guest_tss.sp1 = lg->stack_esp;
+		st->guest_tss.ss1 = lg->stack_ss;
+	}
 
 	__this_cpu_write(lg_last_guest, lg);
 	lg->last_cpu = cpu;
-	lg->tables_changed = false;
+	lg->changed = 0;
 }
 
 /* A guest that goes away must not be mistaken for a later one at its address. */
@@ -679,6 +688,7 @@ void lguest_arch_exit(struct lguest *lg)
 	int ret;
 
 	count_exit(lg, trap);
+	trace_lguest_exit(trap, r->eip, r->errcode);
 	if (trap & LGUEST_TRAP_IN_SWITCHER) {
 		kill_guest(lg, "%s inside the Switcher at %#x",
 			   trap == (LGUEST_TRAP_IN_SWITCHER | X86_TRAP_MC) ?
@@ -689,8 +699,11 @@ void lguest_arch_exit(struct lguest *lg)
 	switch (trap) {
 	case X86_TRAP_PF:
 		ret = lguest_demand_page(lg, lg->cr2, r->errcode, &mmio);
+		trace_lguest_fault(lg->cr2, r->errcode, ret);
 		if (ret > 0) {
 			lg->stats.faults_fixed++;
+			if (lg->page_offset && lg->cr2 >= lg->page_offset)
+				lg->stats.faults_fixed_kernel++;
 			lguest_progress(lg);
 		}
 		if (ret > 0 || lg->dead)

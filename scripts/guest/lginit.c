@@ -17,6 +17,9 @@
  *			written at 64 KiB into /dev/vda, read back past the
  *			cache; the host finds it in the image later) and
  *			read 1 MiB from /dev/hwrng
+ *	lginit.stress=N	run /lgstress (scripts/guest/lgstress.c), if it is
+ *			there, for N seconds (default 5): the shadow caching
+ *			of the host must never show a stale mapping
  *	lginit.shell	at the end, run /bin/sh if there is one
  *	lginit.end=reboot  end with a restart instead of a power-off (a
  *			QEMU PC without ACPI cannot power off; -no-reboot
@@ -98,6 +101,25 @@ static int slurp(const char *path, char *buf, size_t size)
 	close(fd);
 	buf[len] = '\0';
 	return len;
+}
+
+/* The value of word=VALUE on the command line, or NULL. */
+static const char *cmdline_value(const char *word)
+{
+	static char buf[4096];
+	size_t n = strlen(word);
+	char *p, *end;
+
+	if (slurp("/proc/cmdline", buf, sizeof(buf)) <= 0)
+		return NULL;
+	for (p = buf; (p = strstr(p, word)); p += n) {
+		if ((p == buf || p[-1] == ' ') && p[n] == '=') {
+			end = p + n + 1 + strcspn(p + n + 1, " \n");
+			*end = '\0';
+			return p + n + 1;
+		}
+	}
+	return NULL;
 }
 
 static bool cmdline_has(const char *word)
@@ -335,6 +357,28 @@ static void check_map_loop(int rounds)
 		}
 	}
 	ok("map-loop", "%d rounds of mmap, touch, munmap", rounds);
+}
+
+/* The shadow-caching stress, a program of its own; its lines pass through. */
+static void check_shadow_stress(void)
+{
+	const char *secs = cmdline_value("lginit.stress");
+	double t0 = now(CLOCK_MONOTONIC);
+	int status;
+	pid_t pid;
+
+	if (access("/lgstress", X_OK))
+		return;
+	pid = fork();
+	if (!pid) {
+		execl("/lgstress", "lgstress", secs ? secs : "5", (char *)NULL);
+		_exit(127);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
+	    WEXITSTATUS(status))
+		fail("shadow-stress", "lgstress status %#x", pid < 0 ? -1 : status);
+	else
+		ok("shadow-stress", "%.1f s without a stale mapping", now(CLOCK_MONOTONIC) - t0);
 }
 
 static volatile sig_atomic_t usr1_count, segv_seen;
@@ -627,6 +671,7 @@ int main(int argc, char **argv)
 		check_pipe(1000);
 		check_mmap_cow(64);
 		check_map_loop(20000);
+		check_shadow_stress();
 		check_signals();
 		check_nanosleep();
 		check_monotonic(2.0);

@@ -6,6 +6,7 @@
  *
  *	lguest --block=/tmp/disk.img --rng --initrd=/guest.cpio.gz 256
  *		/guest-vmlinux rdinit=/lginit lginit.reboot lginit.devices
+ *		lginit.stress=5
  *
  * and reads everything the Launcher and the guest print, passing it on to
  * the console.  The guest's lginit asks for a restart on its first boot
@@ -23,7 +24,8 @@
  *				line of lginit, as the host's clock saw it
  *
  * Arguments after "--" on the host's command line: --module FILE loads
- * the host module first; --shell (scripts/demo on a terminal) instead
+ * the host module first; --stress SECONDS runs the guest's lgstress that
+ * long instead of 5 s; --shell (scripts/demo on a terminal) instead
  * runs the guest once on this console, its init ending in a shell.
  */
 #define _GNU_SOURCE
@@ -89,7 +91,7 @@ static bool make_disk(const char *path)
 /* What the run printed that matters. */
 struct seen {
 	int starts, restarts;
-	bool done_ok, powered_off, reboot_ok;
+	bool done_ok, powered_off, reboot_ok, stats_head, stats_faults;
 	double first_line;
 };
 
@@ -107,14 +109,20 @@ static void look_at(const char *line, struct seen *s, double t0)
 		s->done_ok = true;
 	if (strstr(line, "lguest: guest powered off:"))
 		s->powered_off = true;
+	if (strstr(line, "lguest: statistics of this boot:"))
+		s->stats_head = true;
+	if (s->stats_head && strstr(line, "page faults: "))
+		s->stats_faults = true;
 }
 
 /* Run lguest with its output through a pipe to us; returns its status. */
+static char stress_arg[32] = "lginit.stress=5";
+
 static int run_guest(struct seen *s)
 {
-	char *argv[] = { "/lguest", "--block=/tmp/disk.img", "--rng", "--initrd=/guest.cpio.gz",
-			 "256", "/guest-vmlinux", "rdinit=/lginit", "lginit.reboot",
-			 "lginit.devices", NULL };
+	char *argv[] = { "/lguest", "--block=/tmp/disk.img", "--rng", "--stats",
+			 "--initrd=/guest.cpio.gz", "256", "/guest-vmlinux", "rdinit=/lginit",
+			 "lginit.reboot", "lginit.devices", stress_arg, NULL };
 	char line[1024];
 	double t0 = seconds();
 	int pfd[2], status;
@@ -209,9 +217,12 @@ int main(int argc, char **argv)
 		if (!strcmp(argv[i], "--shell"))
 			shell = true;
 	printf("LGTEST: BEGIN\n");
-	for (i = 1; i < argc; i++)
+	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--module") && i + 1 < argc)
 			load_module(argv[++i]);
+		else if (!strcmp(argv[i], "--stress") && i + 1 < argc)
+			snprintf(stress_arg, sizeof(stress_arg), "lginit.stress=%s", argv[++i]);
+	}
 	if (shell) {
 		if (make_disk("/tmp/disk.img"))
 			run_interactive();
@@ -228,6 +239,8 @@ int main(int argc, char **argv)
 		       "the mark is still on the disk");
 		result(disk_has_pattern("/tmp/disk.img"), "guest:block-on-host",
 		       "the guest's pattern is not in the image");
+		result(s.stats_head && s.stats_faults, "launcher:stats",
+		       "lguest --stats printed %s", s.stats_head ? "no fault counts" : "nothing");
 		if (s.starts)
 			printf("LGTEST: boot-to-init %.2f s (host clock, lguest start to lginit)\n",
 			       s.first_line);
