@@ -507,9 +507,25 @@ static void lg_flush_tlb_kernel(void)
 	async_hcall(LHCALL_FLUSH_TLB, 1, 0, 0, 0);
 }
 
+/*
+ * The host drops its shadow of the page of each user fault it gives us,
+ * and says so in cr2_unshadowed until it maps that page again: then the
+ * flush that follows the fault's copy-on-write or the like needs no
+ * hypercall.  Not inside a batch, whose queued calls (a page-table load,
+ * say) the host has not seen yet; and with interrupts off no fault of
+ * ours can change the two words between our reads.
+ */
 static void lg_flush_tlb_one_user(unsigned long addr)
 {
-	async_hcall(LHCALL_SET_PTE, current_cr3, addr & PAGE_MASK, 0, 0);
+	unsigned long flags;
+	bool unshadowed;
+
+	local_irq_save(flags);
+	unshadowed = !batch_depth && READ_ONCE(lguest_data.cr2_unshadowed) &&
+		     !((READ_ONCE(lguest_data.cr2) ^ addr) & PAGE_MASK);
+	local_irq_restore(flags);
+	if (!unshadowed)
+		async_hcall(LHCALL_SET_PTE, current_cr3, addr & PAGE_MASK, 0, 0);
 }
 
 static void lg_flush_tlb_multi(const struct cpumask *cpus,

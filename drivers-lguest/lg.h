@@ -87,12 +87,22 @@ struct lguest {
 	struct lg_pgdir pgdirs[LG_PGDIRS];
 	unsigned int cur_pgdir;
 	unsigned int next_evict;
+	u32 unshadowed;			/* cr2's page | 1, if no entry maps it */
 	unsigned int shadow_pages;	/* table pages below the tops */
 	void **kernel_ptes;		/* the kernel half's PTE pages, shared */
 	unsigned int kernel_gen;	/* bumped when kernel_ptes gains a page */
 
 	/* Descriptor tables as the guest set them, after checking. */
 	struct desc_struct gdt[GDT_ENTRIES];
+	/*
+	 * The segment registers last found good in ring 1 and in ring 3
+	 * (x86/core.c), until the GDT changes.
+	 */
+	struct {
+		u32 cs, ss, ds, es, fs, gs;
+		u32 cs_limit;
+		bool valid;
+	} segs_ok[2];
 	struct { u32 lo, hi; } idt[IDT_ENTRIES];
 	u32 stack_ss, stack_esp;
 	int last_cpu;			/* where the tables were last copied */
@@ -162,6 +172,7 @@ void lguest_set_pte(struct lguest *lg, u32 gpgdir, u32 vaddr, u64 val);
 void lguest_set_pmd(struct lguest *lg, u32 gpgdir, u32 vaddr, u64 val);
 void lguest_set_pgd(struct lguest *lg, u32 gpgdir, u32 vaddr);
 int lguest_demand_page(struct lguest *lg, u32 vaddr, u32 errcode, u32 *mmio);
+u32 lguest_unshadow_fault(struct lguest *lg, u32 vaddr);
 bool lguest_va_to_pa(struct lguest *lg, u32 vaddr, u32 *gpa);
 unsigned long lguest_map_switcher(struct lguest *lg, int cpu);
 void lguest_unmap_switcher(struct lguest *lg, int cpu);
@@ -184,6 +195,7 @@ void lguest_load_gdt_entry(struct lguest *lg, u32 idx, u32 lo, u32 hi);
 void lguest_load_tls(struct lguest *lg, u32 gpa);
 bool lguest_selector_ok(struct lguest *lg, u32 sel, int rpl, bool code);
 bool lguest_iret_ok(struct lguest *lg, u32 cs, u32 ss, u32 eip);
+u32 lguest_segment_limit(struct lguest *lg, u32 sel);
 void lguest_copy_gdt(struct lguest *lg, struct desc_struct *gdt);
 
 /* lguest_user.c */

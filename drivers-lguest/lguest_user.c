@@ -32,7 +32,10 @@ static_assert(sizeof(struct lguest_setup) == 40);
 static_assert(sizeof(struct lguest_vcpu_regs) == 64);
 static_assert(sizeof(struct lguest_exit) == 160);
 static_assert(sizeof(struct lguest_hcall_args) == 20);
-static_assert(sizeof(struct lguest_data) == 1432);
+static_assert(sizeof(struct lguest_data) == 1440);
+/* x86/core.c writes the two in one go. */
+static_assert(offsetof(struct lguest_data, cr2_unshadowed) ==
+	      offsetof(struct lguest_data, cr2) + sizeof(u32));
 static_assert(sizeof(struct lguest_stats) == 648);
 
 /*

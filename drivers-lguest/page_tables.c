@@ -424,6 +424,47 @@ static struct page *guest_page(struct lguest *lg, u32 pfn)
 	return pin_frames(lg, pfn, 1, true) ? lg->pinned[pfn] : NULL;
 }
 
+/*
+ * A fault we gave back to the guest left its page unmapped in the current
+ * shadow, and the guest knows (lguest_data.cr2_unshadowed): once we map
+ * that page again, or another page table is loaded, it must flush the page
+ * as usual.
+ */
+static void unshadowed_done(struct lguest *lg)
+{
+	lg->unshadowed = 0;
+	lgwrite_u32(lg, LG_DATA(lg, cr2_unshadowed), 0);
+}
+
+static void shadowed_again(struct lguest *lg, u32 va)
+{
+	if (unlikely(lg->unshadowed == ((va & PAGE_MASK) | 1)))
+		unshadowed_done(lg);
+}
+
+/*
+ * We are giving the guest back its own fault at va.  It is about to change
+ * that entry (a copy-on-write, say), and Linux flushes the page after such
+ * a change: a world switch for a hypercall.  So drop our shadow of the
+ * page now, as a TLB may drop any entry, and return 1 for the guest's
+ * cr2_unshadowed, so that it knows the flush has nothing left to do.  Only
+ * the user half, which is the current page table's own: the kernel half
+ * is shared, and its flushes are rare.
+ */
+u32 lguest_unshadow_fault(struct lguest *lg, u32 va)
+{
+	lg_pte_t *spte;
+
+	lg->unshadowed = 0;
+	if (!lg->data_gpa || !lg->page_offset || va >= lg->page_offset || switcher_va(va))
+		return 0;
+	spte = shadow_pte(lg, &lg->pgdirs[lg->cur_pgdir], va, false);
+	if (spte)
+		*spte = 0;
+	lg->unshadowed = (va & PAGE_MASK) | 1;
+	return 1;
+}
+
 /* The shadow of guest entry gpte, whose frame is in the host's @page. */
 static lg_pte_t shadow_entry(struct page *page, lg_pte_t gpte)
 {
@@ -461,6 +502,7 @@ static void fault_around(struct lguest *lg, lg_pte_t *spte, u32 va, const struct
 		if (!lg->pinned[pfn])
 			continue;
 		sptes[i] = shadow_entry(lg->pinned[pfn], g[i]);
+		shadowed_again(lg, va + ((int)i - (int)at) * PAGE_SIZE);
 		lg->stats.faults_around++;
 	}
 }
@@ -546,6 +588,7 @@ int lguest_demand_page(struct lguest *lg, u32 va, u32 errcode, u32 *mmio)
 		return 0;
 	}
 	*spte = shadow_entry(page, want);
+	shadowed_again(lg, va);
 	if (w.gpte_gpa)
 		fault_around(lg, spte, va, &w);
 	return 1;
@@ -604,6 +647,8 @@ void lguest_new_pagetable(struct lguest *lg, u32 gpgdir, u64 ctx, u32 gen)
 		kill_guest(lg, "bad page table address %#x", gpgdir);
 		return;
 	}
+	if (lg->unshadowed)
+		unshadowed_done(lg);
 	/*
 	 * The first page table of the guest's own: what we mapped of its
 	 * kernel half before, from its memory's layout, goes.

@@ -89,6 +89,8 @@ static void set_entry(struct lguest *lg, u32 idx, u32 lo, u32 hi, unsigned int c
 	memcpy(d, &lo, 4);
 	memcpy((char *)d + 4, &hi, 4);
 	lg->changed |= changed;
+	lg->segs_ok[0].valid = false;
+	lg->segs_ok[1].valid = false;
 }
 
 void lguest_load_gdt_entry(struct lguest *lg, u32 idx, u32 lo, u32 hi)
@@ -179,6 +181,16 @@ bool lguest_iret_ok(struct lguest *lg, u32 cs, u32 ss, u32 eip)
 	memcpy(&lo, &lg->gdt[cs_idx], 4);
 	memcpy(&hi, (char *)&lg->gdt[cs_idx] + 4, 4);
 	return eip <= desc_limit(lo, hi);
+}
+
+/* The limit of a segment whose selector lguest_selector_ok() passed. */
+u32 lguest_segment_limit(struct lguest *lg, u32 sel)
+{
+	u32 idx = array_index_nospec(sel >> 3, GDT_ENTRIES), lo, hi;
+
+	memcpy(&lo, &lg->gdt[idx], 4);
+	memcpy(&hi, (char *)&lg->gdt[idx] + 4, 4);
+	return desc_limit(lo, hi);
 }
 
 /* The table the CPU will use: the guest's entries and the Switcher's. */

@@ -34,15 +34,16 @@ static unsigned long cpu_pages_addr(int cpu)
 	return switcher_addr + (SWITCHER_CODE_PAGES + 2 * cpu) * PAGE_SIZE;
 }
 
+/* The Switcher's pages come from GFP_KERNEL: lowmem, always mapped. */
 static struct lguest_ro_state *cpu_state(int cpu)
 {
-	return page_address(switcher_pages[SWITCHER_CODE_PAGES + 2 * cpu + 1]);
+	return lowmem_page_address(switcher_pages[SWITCHER_CODE_PAGES + 2 * cpu + 1]);
 }
 
 /* The host's own page in a CPU's register slot. */
 static struct lguest_host_page *cpu_host_page(int cpu)
 {
-	return page_address(switcher_pages[SWITCHER_CODE_PAGES + 2 * cpu]);
+	return lowmem_page_address(switcher_pages[SWITCHER_CODE_PAGES + 2 * cpu]);
 }
 
 static unsigned long switcher_label(const char *label)
@@ -290,6 +291,35 @@ void lguest_arch_cpuid(u32 leaf, u32 subleaf, u32 *r)
 			 X86_EFLAGS_ID | X86_EFLAGS_RF)
 
 /*
+ * The segment registers seldom change from one entry to the next in the
+ * same ring, and checking them is a fair part of what an exit costs: the
+ * last ones found good in the guest's kernel and in its user mode are
+ * remembered, with their code segment's limit, until a GDT or TLS entry
+ * changes (set_entry() forgets them).
+ */
+static bool segs_known_ok(const struct lguest *lg, const struct lguest_regs *r)
+{
+	const typeof(lg->segs_ok[0]) *k = &lg->segs_ok[(r->cs & 3) == 3];
+
+	return k->valid && r->cs == k->cs && r->ss == k->ss && r->ds == k->ds &&
+	       r->es == k->es && r->fs == k->fs && r->gs == k->gs && r->eip <= k->cs_limit;
+}
+
+static void remember_segs(struct lguest *lg, const struct lguest_regs *r)
+{
+	typeof(lg->segs_ok[0]) *k = &lg->segs_ok[(r->cs & 3) == 3];
+
+	k->cs = r->cs;
+	k->ss = r->ss;
+	k->ds = r->ds;
+	k->es = r->es;
+	k->fs = r->fs;
+	k->gs = r->gs;
+	k->cs_limit = lguest_segment_limit(lg, r->cs);
+	k->valid = true;
+}
+
+/*
  * The Switcher loads these registers in ring 0, where a fault would hit
  * the host: cs:eip and ss must be what iret takes (lguest_iret_ok()); a
  * data selector that no longer fits is cleared, as a real CPU would refuse
@@ -301,6 +331,8 @@ static void sanitize_regs(struct lguest *lg)
 	struct lguest_regs *r = lg->regs;
 	int rpl = r->cs & SEGMENT_RPL_MASK;
 
+	if (segs_known_ok(lg, r))
+		goto flags;
 	if (!lguest_iret_ok(lg, r->cs, r->ss, r->eip)) {
 		kill_guest(lg, "cannot resume at %#x:%#x: bad segment or beyond its code segment",
 			   r->cs, r->eip);
@@ -314,6 +346,8 @@ static void sanitize_regs(struct lguest *lg)
 		r->fs = 0;
 	if (!lguest_selector_ok(lg, r->gs, rpl, false))
 		r->gs = 0;
+	remember_segs(lg, r);
+flags:
 	r->eflags = (r->eflags & LG_EFLAGS_GUEST) | X86_EFLAGS_IF | X86_EFLAGS_FIXED;
 }
 
@@ -715,8 +749,11 @@ void lguest_arch_exit(struct lguest *lg)
 		}
 		lg->stats.faults_reflected++;
 		/* The guest's own fault: it finds the address in lguest_data. */
-		if (lg->data_gpa)
-			lgwrite_u32(lg, LG_DATA(lg, cr2), lg->cr2);
+		if (lg->data_gpa) {
+			u32 fault[2] = { lg->cr2, lguest_unshadow_fault(lg, lg->cr2) };
+
+			lgwrite(lg, LG_DATA(lg, cr2), fault, sizeof(fault));
+		}
 		break;
 	case X86_TRAP_GP:
 		if (emulate_insn(lg))

@@ -21,9 +21,9 @@
  *   exec-reuse      a new program's data, bss and first mmap must be
  *                   pristine although the last one's page tables were
  *                   just freed (and are likely reused)
- *   munmap          after a fresh mapping over the page, mprotect or
- *                   munmap, with other processes run in between, the old
- *                   page is gone
+ *   munmap          after a fresh mapping over the page (also right after
+ *                   a refused write to it), mprotect or munmap, with other
+ *                   processes run in between, the old page is gone
  *   mremap          a moved mapping is found at its new address only
  *
  * Usage: lgstress [SECONDS]  (default 5).  Prints "lgstress: ok NAME N
@@ -343,8 +343,18 @@ static bool pattern_munmap(uint32_t round)
 	bounce();
 	mprotect((void *)p, PAGE, PROT_READ);
 	bounce();
-	if (probe(p, true) != SIGSEGV || *p != round)
+	if (*p != round || probe(p, true) != SIGSEGV)
 		return failed("wrote to a read-only page");
+	/*
+	 * Read, then a write refused: the host drops its entry for a fault it
+	 * gives back and lets the guest skip the next flush of that page.  A
+	 * new mapping over it right away must not find the old page.
+	 */
+	if (mmap((void *)p, PAGE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
+		 -1, 0) != p)
+		return failed("mmap over it: %s", strerror(errno));
+	if (*p)
+		return failed("the page of a refused write survived a new mapping over it");
 	munmap((void *)p, PAGE);
 	bounce();
 	if (probe(p, false) != SIGSEGV)
