@@ -30,6 +30,8 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
+#include "lgtest-mounts.h"
+
 static int run(char *const argv[])
 {
 	int status;
@@ -105,14 +107,7 @@ int main(int argc, char **argv)
 			module = argv[++i];
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	mkdir("/proc", 0755);
-	mkdir("/sys", 0755);
-	mkdir("/dev", 0755);
-	mkdir("/tmp", 01777);
-	mount("proc", "/proc", "proc", 0, NULL);
-	mount("sysfs", "/sys", "sysfs", 0, NULL);
-	mount("devtmpfs", "/dev", "devtmpfs", 0, NULL);
-	mount("tmpfs", "/tmp", "tmpfs", 0, NULL);
+	lgtest_mounts();
 	printf("LGBENCH-HOST: boot-to-init %.3f\n", uptime());
 	if (module) {
 		int fd = open(module, O_RDONLY);

@@ -55,23 +55,12 @@
 #define TCP_LEN		(1 << 20)
 
 #include "lgtest-result.h"
+#include "lgtest-mounts.h"
 #include "lgtest-kmemleak.h"
 
 static uint8_t pattern_byte(size_t i)
 {
 	return (uint8_t)(i * 7 + i / 4096);
-}
-
-static void mounts(void)
-{
-	mkdir("/proc", 0755);
-	mkdir("/sys", 0755);
-	mkdir("/dev", 0755);
-	mkdir("/tmp", 01777);
-	mount("proc", "/proc", "proc", 0, NULL);
-	mount("sysfs", "/sys", "sysfs", 0, NULL);
-	mount("devtmpfs", "/dev", "devtmpfs", 0, NULL);
-	mount("tmpfs", "/tmp", "tmpfs", 0, NULL);
 }
 
 /* ---- the guest ---- */
@@ -164,7 +153,7 @@ static void guest_tcp(const char *form)
 
 static int guest_main(const char *form)
 {
-	mounts();
+	lgtest_mounts();
 	if (if_up("eth0", GUEST_IP)) {
 		result(ping_host(), named(form, "ping"), "no answer from %s", HOST_IP);
 		guest_tcp(form);
@@ -251,7 +240,7 @@ static int host_main(const char *module)
 	int fd;
 	pid_t server;
 
-	mounts();
+	lgtest_mounts();
 	printf("LGTEST: BEGIN\n");
 	if (module) {
 		fd = open(module, O_RDONLY);
