@@ -54,6 +54,8 @@
 _Static_assert(sizeof(struct lguest_setup) == 40, "struct lguest_setup");
 _Static_assert(sizeof(struct lguest_vcpu_regs) == 64, "struct lguest_vcpu_regs");
 _Static_assert(sizeof(struct lguest_exit) == 160, "struct lguest_exit");
+/* Disk images may be larger than 2 GiB: see the Makefile. */
+_Static_assert(sizeof(off_t) == 8, "build with -D_FILE_OFFSET_BITS=64");
 
 /*
  * L:020 The guest's physical memory map.  The kernel links itself to
@@ -187,7 +189,7 @@ static void launcher_quit(const char *why)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: lguest [--verbose] [--tunnet=<ipaddr>[:<macaddr>]|bridge:<bridgename>[:<macaddr>]]\n"
+		"usage: lguest [--verbose] [--tunnet=<ipaddr>[/<prefix>][:<macaddr>]|bridge:<bridgename>[:<macaddr>]]\n"
 		"              [--block=<filename>] [--initrd=<filename>] [--rng]\n"
 		"              [--username=<user>] [--chroot=<dir>] [--stats] [--stats-marks]\n"
 		"              <mem-in-MB> vmlinux [kernel args...]\n"
@@ -249,9 +251,11 @@ static void set_ifname(struct ifreq *ifr, const char *name)
 }
 
 /* Bring the tap up, with an address or in a bridge. */
-static void configure_tap(const char *tap, const char *bridge, struct in_addr ip)
+static void configure_tap(const char *tap, const char *bridge, struct in_addr ip,
+			  struct in_addr mask)
 {
 	struct sockaddr_in addr = { .sin_family = AF_INET, .sin_addr = ip };
+	struct sockaddr_in netmask = { .sin_family = AF_INET, .sin_addr = mask };
 	struct ifreq ifr;
 	int sock = socket(AF_INET, SOCK_DGRAM, 0);
 
@@ -268,6 +272,9 @@ static void configure_tap(const char *tap, const char *bridge, struct in_addr ip
 		memcpy(&ifr.ifr_addr, &addr, sizeof(addr));
 		if (ioctl(sock, SIOCSIFADDR, &ifr))
 			fail("cannot give %s the address %s: %m", tap, inet_ntoa(ip));
+		memcpy(&ifr.ifr_netmask, &netmask, sizeof(netmask));
+		if (ioctl(sock, SIOCSIFNETMASK, &ifr))
+			fail("cannot give %s the netmask %s: %m", tap, inet_ntoa(mask));
 	}
 	memset(&ifr, 0, sizeof(ifr));
 	set_ifname(&ifr, tap);
@@ -287,14 +294,38 @@ static void configure_tap(const char *tap, const char *bridge, struct in_addr ip
  */
 struct net_spec {
 	char bridge[IFNAMSIZ];		/* "" for an address */
-	struct in_addr ip;
+	struct in_addr ip, mask;
 	uint8_t mac[6];
 };
+
+/*
+ * "<ipaddr>[/<prefix>]": the tap's address and its network.  Without a
+ * prefix it is /24, never the address's old class (10.x.y.z would put all
+ * of 10/8 behind the tap).
+ */
+static void parse_tap_address(const char *arg, char *ip, struct net_spec *n)
+{
+	char *slash = strchr(ip, '/'), *end;
+	unsigned long prefix = 24;
+
+	if (slash) {
+		*slash = '\0';
+		errno = 0;
+		prefix = strtoul(slash + 1, &end, 10);
+		if (errno || end == slash + 1 || *end || prefix < 1 || prefix > 32)
+			bad_usage("--tunnet=%s: '/%s' is not a prefix length from 1 to 32",
+				  arg, slash + 1);
+	}
+	if (inet_pton(AF_INET, ip, &n->ip) != 1)
+		bad_usage("--tunnet=%s: '%s' is not an IPv4 address (want <ipaddr>[/<prefix>][:<macaddr>] or bridge:<name>[:<macaddr>])",
+			  arg, ip);
+	n->mask.s_addr = htonl(~0U << (32 - prefix));
+}
 
 static void parse_tunnet(const char *arg, struct net_spec *n, bool make_mac)
 {
 	const char *what = arg, *mac_str;
-	char ip[16];
+	char ip[19];
 	size_t len;
 
 	memset(n, 0, sizeof(*n));
@@ -312,9 +343,7 @@ static void parse_tunnet(const char *arg, struct net_spec *n, bool make_mac)
 			len = sizeof(ip) - 1;	/* too long: inet_pton refuses it */
 		memcpy(ip, what, len);
 		ip[len] = '\0';
-		if (inet_pton(AF_INET, ip, &n->ip) != 1)
-			bad_usage("--tunnet=%s: '%s' is not an IPv4 address (want <ipaddr>[:<macaddr>] or bridge:<name>[:<macaddr>])",
-				  arg, ip);
+		parse_tap_address(arg, ip, n);
 	}
 	if (mac_str || make_mac)
 		parse_mac(mac_str ? mac_str + 1 : NULL, n->mac, arg);
@@ -338,14 +367,18 @@ static void add_net(const char *arg)
 		fail("cannot create a tap device: %m");
 	if (fcntl(fd, F_SETFL, O_NONBLOCK))
 		fail("cannot make %s non-blocking: %m", ifr.ifr_name);
-	configure_tap(ifr.ifr_name, n.bridge[0] ? n.bridge : NULL, n.ip);
+	configure_tap(ifr.ifr_name, n.bridge[0] ? n.bridge : NULL, n.ip, n.mask);
 
 	d = new_device(&net_type);
 	net_setup(d, fd, n.mac);
-	verbose("net: %s %s %s, guest MAC %02x:%02x:%02x:%02x:%02x:%02x",
-		ifr.ifr_name, n.bridge[0] ? "in bridge" : "with address",
-		n.bridge[0] ? n.bridge : inet_ntoa(n.ip), n.mac[0], n.mac[1], n.mac[2],
-		n.mac[3], n.mac[4], n.mac[5]);
+	if (n.bridge[0])
+		verbose("net: %s in bridge %s, guest MAC %02x:%02x:%02x:%02x:%02x:%02x",
+			ifr.ifr_name, n.bridge, n.mac[0], n.mac[1], n.mac[2], n.mac[3],
+			n.mac[4], n.mac[5]);
+	else
+		verbose("net: %s with address %s/%d, guest MAC %02x:%02x:%02x:%02x:%02x:%02x",
+			ifr.ifr_name, inet_ntoa(n.ip), __builtin_popcount(n.mask.s_addr),
+			n.mac[0], n.mac[1], n.mac[2], n.mac[3], n.mac[4], n.mac[5]);
 }
 
 /* --block=<file>: read-write if we may, read-only if we may only read. */
@@ -764,28 +797,51 @@ static void setup_guest(void)
 static uid_t run_uid;
 static gid_t run_gid;
 
+/* A passwd id field: digits only; an empty one is no id at all (not 0). */
+static bool parse_id(const char *field, unsigned long *id)
+{
+	char *end;
+
+	if (!field || !*field || *field < '0' || *field > '9')
+		return false;
+	errno = 0;
+	*id = strtoul(field, &end, 10);
+	return !errno && !*end && *id < (unsigned long)(uid_t)-1;
+}
+
+/*
+ * /etc/passwd's fields may be empty ("name::1000:1000::/home/name:"):
+ * they are split at every colon, never merged as strtok() would, which
+ * once took the uid for the password and the gecos for the group.
+ */
 static void lookup_user(void)
 {
-	char line[1024], *name, *uid, *gid, *save;
+	char line[1024], *rest, *field[4];
+	unsigned long uid, gid;
+	unsigned int i;
 	FILE *f;
 
 	if (!opt.user)
 		return;
 	f = fopen("/etc/passwd", "r");
-	while (f && fgets(line, sizeof(line), f)) {
-		name = strtok_r(line, ":", &save);
-		strtok_r(NULL, ":", &save);	/* the password field */
-		uid = strtok_r(NULL, ":", &save);
-		gid = strtok_r(NULL, ":", &save);
-		if (name && uid && gid && !strcmp(name, opt.user)) {
-			run_uid = strtoul(uid, NULL, 10);
-			run_gid = strtoul(gid, NULL, 10);
-			fclose(f);
-			return;
-		}
-	}
-	if (f)
+	if (!f)
+		fail("--username=%s: cannot read /etc/passwd: %m", opt.user);
+	while (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = '\0';
+		rest = line;
+		for (i = 0; i < 4; i++)
+			field[i] = strsep(&rest, ":");
+		if (!field[0] || strcmp(field[0], opt.user))
+			continue;
 		fclose(f);
+		if (!parse_id(field[2], &uid) || !parse_id(field[3], &gid))
+			fail("--username=%s: its /etc/passwd line has no numeric uid and gid",
+			     opt.user);
+		run_uid = uid;
+		run_gid = gid;
+		return;
+	}
+	fclose(f);
 	fail("unknown user '%s' (not in /etc/passwd)", opt.user);
 }
 
@@ -799,7 +855,10 @@ static void drop_privileges(void)
 	if (opt.user) {
 		if (setgroups(1, &run_gid) || setgid(run_gid) || setuid(run_uid))
 			fail("cannot become user %s: %m", opt.user);
-		verbose("running as %s (uid %u, gid %u)", opt.user, run_uid, run_gid);
+		if (getuid() != run_uid || geteuid() != run_uid || getgid() != run_gid ||
+		    getegid() != run_gid)
+			fail("still not user %s after setuid()", opt.user);
+		verbose("running as %s (uid %u, gid %u)", opt.user, getuid(), getgid());
 	}
 }
 
@@ -889,6 +948,23 @@ static void service_inputs(void)
 		__atomic_store_n(&input_state[i], INPUT_IDLE, __ATOMIC_RELEASE);
 		vdev_input(&devices[i]);
 	}
+}
+
+/*
+ * A reboot: the input thread may have fired for a device of the old boot,
+ * and the LGUEST_BREAK it sent dies with that boot (LGUEST_SETUP starts
+ * afresh), so nothing would ever service it and the input would stay
+ * unwatched for good.  Every input starts again from idle; watch_inputs()
+ * arms each one once its device is ready in the new boot.
+ */
+static void forget_inputs(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < ndevices; i++)
+		__atomic_store_n(&input_state[i], INPUT_IDLE, __ATOMIC_RELEASE);
+	if (write(waker_pipe[1], "", 1) < 0)
+		perror("lguest: waking the input thread");
 }
 
 static void start_input_thread(void)
@@ -1134,6 +1210,7 @@ static void restart_guest(void)
 
 	for (i = 0; i < ndevices; i++)
 		vdev_reset(&devices[i]);
+	forget_inputs();
 	/*
 	 * A new mapping over the old one: fresh pages that read as zero
 	 * (madvise() would do, but small host kernels may lack it).

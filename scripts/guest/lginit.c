@@ -15,8 +15,11 @@
  *	lginit.quick	only uname and cpuinfo, then the end
  *	lginit.devices	also check the Launcher's block device (a pattern
  *			written at 64 KiB into /dev/vda, read back past the
- *			cache; the host finds it in the image later) and
+ *			cache; the host finds it in the image later; on a
+ *			disk of more than 4 GiB, a pattern the host wrote
+ *			above 4 GiB is read, and one is written there) and
  *			read 1 MiB from /dev/hwrng
+ *	lginit.echo	read a line from the console and say what it was
  *	lginit.stress=N	run /lgstress (scripts/guest/lgstress.c), if it is
  *			there, for N seconds (default 5): the shadow caching
  *			of the host must never show a stale mapping
@@ -29,6 +32,7 @@
  * program the fork+exec test runs.
  */
 #define _GNU_SOURCE
+#define _FILE_OFFSET_BITS 64	/* /dev/vda may be larger than 2 GiB */
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -580,6 +584,75 @@ static void check_block(void)
 	ok("block", "%d KiB written, flushed and read back", BLOCK_BYTES >> 10);
 }
 
+/*
+ * Above 4 GiB, where 32-bit offsets wrap: tests/guest-boot-init.c wrote
+ * HIGH_BYTES of high_pattern(1) at HIGH_OFFSET before starting lguest, and
+ * finds high_pattern(2) right after it once we are done.
+ */
+#define HIGH_OFFSET	((4ULL << 30) + (1 << 20))
+#define HIGH_BYTES	4096
+
+static void high_pattern(unsigned char *buf, unsigned int seed)
+{
+	size_t i;
+
+	for (i = 0; i < HIGH_BYTES; i++)
+		buf[i] = (unsigned char)(i * 11 + seed * 101);
+}
+
+static void check_block_high(void)
+{
+	static unsigned char want[HIGH_BYTES] __attribute__((aligned(4096)));
+	static unsigned char got[HIGH_BYTES] __attribute__((aligned(4096)));
+	uint64_t size = 0;
+	int fd = open("/dev/vda", O_RDWR | O_DIRECT);
+
+	if (fd < 0 || ioctl(fd, BLKGETSIZE64, &size)) {
+		fail("block-above-4g", "/dev/vda: %s", strerror(errno));
+		goto out;
+	}
+	if (size < HIGH_OFFSET + 2 * HIGH_BYTES) {
+		fail("block-above-4g", "/dev/vda has %llu bytes, not over 4 GiB",
+		     (unsigned long long)size);
+		goto out;
+	}
+	high_pattern(want, 1);
+	if (pread(fd, got, sizeof(got), HIGH_OFFSET) != sizeof(got) ||
+	    memcmp(want, got, sizeof(got))) {
+		fail("block-above-4g", "the host's pattern at %#llx reads back wrong",
+		     HIGH_OFFSET);
+		goto out;
+	}
+	high_pattern(want, 2);
+	if (pwrite(fd, want, sizeof(want), HIGH_OFFSET + HIGH_BYTES) != sizeof(want) ||
+	    fsync(fd)) {
+		fail("block-above-4g", "write: %s", strerror(errno));
+		goto out;
+	}
+	ok("block-above-4g", "%llu-byte disk: read and wrote at %#llx",
+	   (unsigned long long)size, HIGH_OFFSET);
+out:
+	if (fd >= 0)
+		close(fd);
+}
+
+/* With lginit.echo: one line from the console, for the Launcher's input. */
+static void check_echo(void)
+{
+	char line[128];
+	ssize_t n;
+
+	say("lginit: type a line");
+	n = read(STDIN_FILENO, line, sizeof(line) - 1);
+	if (n <= 0) {
+		fail("echo", "reading the console: %s", n ? strerror(errno) : "end of file");
+		return;
+	}
+	line[n] = '\0';
+	line[strcspn(line, "\r\n")] = '\0';
+	ok("echo", "got '%s'", line);
+}
+
 static void check_rng(void)
 {
 	static unsigned char buf[1 << 20];
@@ -664,8 +737,11 @@ int main(int argc, char **argv)
 	check_cpuinfo();
 	if (cmdline_has("lginit.devices")) {
 		check_block();
+		check_block_high();
 		check_rng();
 	}
+	if (cmdline_has("lginit.echo"))
+		check_echo();
 	if (!cmdline_has("lginit.quick")) {
 		check_fork_exec(argv[0], 1000);
 		check_pipe(1000);

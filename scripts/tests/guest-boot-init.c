@@ -20,6 +20,9 @@
  *	ok guest:disk-clean	the second boot cleared the mark on disk
  *	ok guest:block-on-host	the pattern lginit wrote to /dev/vda is in
  *				the image file
+ *	ok guest:block-above-4g	and the one it wrote above 4 GiB (the image
+ *				is a sparse 5 GiB file, with a pattern of
+ *				ours there for lginit to read)
  *	boot-to-init		seconds from starting lguest to the first
  *				line of lginit, as the host's clock saw it
  *
@@ -29,6 +32,7 @@
  * runs the guest once on this console, its init ending in a shell.
  */
 #define _GNU_SOURCE
+#define _FILE_OFFSET_BITS 64	/* the image is larger than 2 GiB */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -77,18 +81,48 @@ static bool load_module(const char *path)
 	return ok;
 }
 
+/* Above 4 GiB, as in lginit.c: ours for it to read, then its for us. */
+#define DISK_BYTES	(5ULL << 30)
+#define HIGH_OFFSET	((4ULL << 30) + (1 << 20))
+#define HIGH_BYTES	4096
+
+static void high_pattern(unsigned char *buf, unsigned int seed)
+{
+	size_t i;
+
+	for (i = 0; i < HIGH_BYTES; i++)
+		buf[i] = (unsigned char)(i * 11 + seed * 101);
+}
+
 static bool make_disk(const char *path)
 {
+	unsigned char high[HIGH_BYTES];
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	bool ok = fd >= 0 && ftruncate(fd, 1 << 20) == 0;
+	bool ok;
 
+	high_pattern(high, 1);
+	ok = fd >= 0 && ftruncate(fd, DISK_BYTES) == 0 &&
+	     pwrite(fd, high, sizeof(high), HIGH_OFFSET) == sizeof(high);
 	if (fd >= 0)
 		close(fd);
 	result(ok, "host:disk-image", "%s: %m", path);
 	return ok;
 }
 
-/* What the run printed that matters. */
+static bool disk_has_high_pattern(const char *path)
+{
+	unsigned char want[HIGH_BYTES], got[HIGH_BYTES];
+	int fd = open(path, O_RDONLY);
+	bool ok;
+
+	high_pattern(want, 2);
+	ok = fd >= 0 && pread(fd, got, sizeof(got), HIGH_OFFSET + HIGH_BYTES) == sizeof(got) &&
+	     !memcmp(want, got, sizeof(got));
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
 struct seen {
 	int starts, restarts;
 	bool done_ok, powered_off, reboot_ok, stats_head, stats_faults;
@@ -239,6 +273,9 @@ int main(int argc, char **argv)
 		       "the mark is still on the disk");
 		result(disk_has_pattern("/tmp/disk.img"), "guest:block-on-host",
 		       "the guest's pattern is not in the image");
+		result(disk_has_high_pattern("/tmp/disk.img"), "guest:block-above-4g",
+		       "the guest's pattern is not in the image at %#llx",
+		       HIGH_OFFSET + HIGH_BYTES);
 		result(s.stats_head && s.stats_faults, "launcher:stats",
 		       "lguest --stats printed %s", s.stats_head ? "no fault counts" : "nothing");
 		if (s.starts)

@@ -11,7 +11,10 @@
  *		64 /guest-vmlinux rdinit=/launcher-devices-init
  *		lgdev.role=guest lgdev.net=tap
  *
- * where the Launcher gives its tap device 10.0.2.1 itself, and then, after
+ * where the Launcher gives its tap device 10.0.2.1 itself (on 10.0.2.0/24,
+ * the default prefix: the host checks the tap's netmask meanwhile), then
+ * once more with --tunnet=10.0.3.1/16, where the netmask must be /16 (that
+ * guest powers off at once), and then, after
  * making a bridge lgbr0 with that address,
  *
  *	/lguest --tunnet=bridge:lgbr0:02:00:00:00:00:02 ... lgdev.net=bridge
@@ -154,7 +157,9 @@ static void guest_tcp(const char *form)
 static int guest_main(const char *form)
 {
 	lgtest_mounts();
-	if (if_up("eth0", GUEST_IP)) {
+	if (!strcmp(form, "prefix")) {
+		/* Only the host's side of the tap is checked. */
+	} else if (if_up("eth0", GUEST_IP)) {
 		result(ping_host(), named(form, "ping"), "no answer from %s", HOST_IP);
 		guest_tcp(form);
 	} else {
@@ -201,10 +206,28 @@ static pid_t tcp_server(void)
 	return pid;
 }
 
-/* Run one guest with --tunnet=<spec>; it must power off cleanly. */
-static void run_guest(const char *form, const char *spec)
+/* The netmask of the Launcher's tap, once it has one; "" until then. */
+static void tap_netmask(char *buf, size_t len)
 {
-	char tunnet[64], role[32], name[64];
+	struct ifreq ifr;
+	int s = socket(AF_INET, SOCK_DGRAM, 0);
+
+	buf[0] = '\0';
+	memset(&ifr, 0, sizeof(ifr));
+	strcpy(ifr.ifr_name, "lgtap0");
+	if (s >= 0 && !ioctl(s, SIOCGIFNETMASK, &ifr))
+		inet_ntop(AF_INET, &((struct sockaddr_in *)&ifr.ifr_netmask)->sin_addr, buf, len);
+	if (s >= 0)
+		close(s);
+}
+
+/*
+ * Run one guest with --tunnet=<spec>; it must power off cleanly.  With
+ * mask, the tap must have that netmask while the guest runs.
+ */
+static void run_guest(const char *form, const char *spec, const char *mask)
+{
+	char tunnet[64], role[32], name[64], seen[INET_ADDRSTRLEN] = "";
 	int status;
 	pid_t pid;
 
@@ -217,7 +240,15 @@ static void run_guest(const char *form, const char *spec)
 		      "rdinit=/launcher-devices-init", "lgdev.role=guest", role, NULL);
 		_exit(126);
 	}
-	waitpid(pid, &status, 0);
+	while (waitpid(pid, &status, mask && !seen[0] ? WNOHANG : 0) == 0) {
+		tap_netmask(seen, sizeof(seen));
+		usleep(20000);
+	}
+	if (mask) {
+		snprintf(name, sizeof(name), "host:%s-netmask", form);
+		result(!strcmp(seen, mask), name, "lgtap0's netmask was %s, not %s",
+		       seen[0] ? seen : "never seen", mask);
+	}
 	snprintf(name, sizeof(name), "host:%s-powered-off", form);
 	result(WIFEXITED(status) && WEXITSTATUS(status) == 0, name,
 	       "lguest ended with status %#x", status);
@@ -250,9 +281,11 @@ static int host_main(const char *module)
 	server = tcp_server();
 	result(server > 0, "host:tcp-server", "cannot listen on port %d: %m", PORT);
 	/* The tap and its address go away when the first Launcher exits. */
-	run_guest("tap", HOST_IP ":02:00:00:00:00:02");
+	/* No prefix is /24, not 10/8; one that is given is kept. */
+	run_guest("tap", HOST_IP ":02:00:00:00:00:02", "255.255.255.0");
+	run_guest("prefix", "10.0.3.1/16:02:00:00:00:00:03", "255.255.0.0");
 	if (make_bridge())
-		run_guest("bridge", "bridge:" BRIDGE ":02:00:00:00:00:02");
+		run_guest("bridge", "bridge:" BRIDGE ":02:00:00:00:00:02", NULL);
 	else
 		result(false, "host:bridge", "cannot make bridge %s with %s: %m",
 		       BRIDGE, HOST_IP);
@@ -281,6 +314,7 @@ int main(int argc, char **argv)
 	if (fd >= 0 && read(fd, cmdline, sizeof(cmdline) - 1) < 0)
 		cmdline[0] = '\0';
 	if (strstr(cmdline, "lgdev.role=guest"))
-		return guest_main(strstr(cmdline, "lgdev.net=bridge") ? "bridge" : "tap");
+		return guest_main(strstr(cmdline, "lgdev.net=bridge") ? "bridge" :
+				  strstr(cmdline, "lgdev.net=prefix") ? "prefix" : "tap");
 	return host_main(module);
 }

@@ -275,6 +275,8 @@ static void bad_arguments(void)
 	      "--block=/tmp", "64", g, NULL);
 	check("tunnet-malformed", -1, "is not an IPv4 address", 0,
 	      "--tunnet=notanaddress", "64", g, NULL);
+	check("tunnet-bad-prefix", -1, "'/33' is not a prefix length from 1 to 32", 0,
+	      "--tunnet=10.0.0.1/33", "64", g, NULL);
 	check("tunnet-bad-mac", -1, "is not a MAC address", 0,
 	      "--tunnet=10.0.0.1:12:34", "64", g, NULL);
 	check("tunnet-bridge-name-too-long", -1, "a bridge name has 1 to 15 characters", 0,
@@ -283,6 +285,8 @@ static void bad_arguments(void)
 	      "--tunnet=bridge:nosuchbr", "64", g, NULL);
 	check("user-unknown", -1, "unknown user 'nosuchuser'", 0,
 	      "--username=nosuchuser", "64", g, NULL);
+	check("user-without-ids", -1, "lgnoid: its /etc/passwd line has no numeric uid and gid",
+	      0, "--username=lgnoid", "64", g, NULL);
 	check("chroot-missing", -1, "cannot chroot to /nonexistent", 0,
 	      "--chroot=/nonexistent", "64", g, NULL);
 }
@@ -305,6 +309,9 @@ static void guest_runs(void)
 	      "--block=/tmp/disk.img", "--block=/tmp/empty.img", "--rng", GUEST_ARGS, NULL);
 	check("runs-guest-unprivileged", 0, "running as nobody&" GUEST_END, 0, "--verbose",
 	      "--chroot=/tmp/jail", "--username=nobody", GUEST_ARGS, NULL);
+	/* A passwd line with empty fields must not shift uid and gid. */
+	check("username-empty-passwd-fields", 0, "running as lgempty (uid 1234, gid 5678)&" GUEST_END,
+	      0, "--verbose", "--chroot=/tmp/jail", "--username=lgempty", GUEST_ARGS, NULL);
 }
 
 /*
@@ -390,11 +397,79 @@ static void tty_case(const char *name, enum tty_end end)
 	close(slave);
 }
 
+/*
+ * Keys typed while the guest reboots must not leave its console deaf: a
+ * key is sent the moment lguest says the guest is restarting (the input
+ * thread then wakes the main thread while it sets the guest up again),
+ * and the second boot must still get the line typed when it asks.
+ */
+static void tty_reboot_input_case(void)
+{
+	const char *name = "tty-input-after-reboot";
+	char *argv[] = { LGUEST, "--block=/tmp/disk.img", "--initrd=/guest.cpio.gz", "64",
+			 (char *)guest, "rdinit=/lginit", "quiet", "lginit.quick",
+			 "lginit.reboot", "lginit.echo", NULL };
+	static char out[65536];
+	time_t stop = time(NULL) + CASE_TIMEOUT;
+	bool keyed = false, typed = false;
+	int master, slave, status = -1;
+	size_t len = 0;
+	pid_t pid;
+
+	if (openpty(&master, &slave, NULL, NULL, NULL)) {
+		result(false, name, "openpty: %m");
+		return;
+	}
+	pid = fork();
+	if (!pid) {
+		setsid();
+		ioctl(slave, TIOCSCTTY, 0);
+		dup2(slave, 0);
+		dup2(slave, 1);
+		dup2(slave, 2);
+		close(master);
+		close(slave);
+		execv(LGUEST, argv);
+		_exit(126);
+	}
+	while (time(NULL) < stop) {
+		struct pollfd p = { .fd = master, .events = POLLIN };
+		ssize_t n;
+
+		if (poll(&p, 1, 1000) > 0 && len < sizeof(out) - 1) {
+			n = read(master, out + len, sizeof(out) - 1 - len);
+			if (n > 0)
+				len += n;
+			out[len] = '\0';
+		}
+		if (!keyed && strstr(out, "lguest: guest restarting:"))
+			keyed = write(master, "x", 1) == 1;
+		if (keyed && !typed && strstr(out, "lginit: type a line"))
+			typed = write(master, "ping-after-reboot\n", 18) == 18;
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			break;
+		status = -1;
+	}
+	if (status == -1) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+	}
+	result(status != -1 && WIFEXITED(status) && !WEXITSTATUS(status) &&
+	       strstr(out, "lginit: ok echo ") && strstr(out, "ping-after-reboot'"), name,
+	       "%s (status %#x)", !keyed ? "the guest never restarted" :
+	       !typed ? "the second boot never asked for a line" :
+	       status == -1 ? "the guest never got the line typed after its reboot" :
+	       "the line did not come back", status);
+	close(master);
+	close(slave);
+}
+
 static void tty_cases(void)
 {
 	tty_case("tty-raw-then-restored", TTY_POWEROFF);
 	tty_case("tty-restored-after-crash", TTY_CRASH);
 	tty_case("tty-restored-after-sigterm", TTY_SIGTERM);
+	tty_reboot_input_case();
 }
 
 static void prepare(void)
@@ -413,7 +488,8 @@ static void prepare(void)
 	mkdir("/dev/pts", 0755);
 	mount("devpts", "/dev/pts", "devpts", 0, "ptmxmode=0666");
 	mount("tmpfs", "/tmp", "tmpfs", 0, NULL);
-	write_file("/etc/passwd", "root:x:0:0::/:/none\nnobody:x:65534:65534::/:/none\n", 0644);
+	write_file("/etc/passwd", "root:x:0:0::/:/none\nnobody:x:65534:65534::/:/none\n"
+		   "lgempty::1234:5678:::\nlgnoid:x:::::\n", 0644);
 	write_file("/tmp/notelf", "this is not a kernel\n", 0644);
 	write_file("/tmp/empty", "", 0644);
 	write_file("/tmp/unreadable", "\x7f" "ELF", 0);
