@@ -12,18 +12,26 @@
  *   net      id 1: queue 0 takes packets from the tap, queue 1 sends to it
  *   rng      id 4: queue 0 is filled from /dev/urandom
  */
+#define _GNU_SOURCE		/* fallocate() */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <linux/falloc.h>
 #include <linux/virtio_blk.h>
 #include <linux/virtio_config.h>
+#include <linux/virtio_console.h>
 #include <linux/virtio_ids.h>
 #include <linux/virtio_net.h>
 #include "virtq.h"
 
-/* Shared by all devices: the guest is stopped while we use it. */
+/*
+ * Shared by the devices the main thread serves: the guest is stopped
+ * while we use it.  A device with an I/O thread has its own.
+ */
 static struct vq_chain chain;
 
 /* Is there something to read on fd right now? */
@@ -70,19 +78,53 @@ static void console_notify(struct vdev *d, unsigned int q)
 	}
 }
 
-/*
- * Three ^C in a row on a terminal stop the Launcher; single ones belong
- * to the guest, since the terminal is in raw mode.
- */
-static void count_ctrl_c(struct vdev *d, const uint8_t *buf, size_t len)
+/* "Ctrl-a" for 1: the escape key as the user types it. */
+static const char *key_name(int key)
 {
-	size_t i;
+	static char name[8];
+
+	snprintf(name, sizeof(name), "Ctrl-%c", key + 'a' - 1);
+	return name;
+}
+
+static void escape_help(int key)
+{
+	const char *k = key_name(key);
+
+	fprintf(stderr, "\r\nlguest: %s x quits, %s %s sends %s, %s h shows this\r\n",
+		k, k, k, k, k);
+}
+
+/*
+ * L:215 The escape key, on a terminal: Ctrl-a unless --escape says
+ * otherwise, as QEMU and kvmtool have it.  After it, x stops lguest, h
+ * says so, the escape key again sends it once, and anything else is
+ * dropped.  Every other key, ^C included, is the guest's.  Filters buf
+ * in place and returns how much of it is left for the guest.
+ */
+static size_t console_escape(struct vdev *d, uint8_t *buf, size_t len)
+{
+	size_t i, kept = 0;
 
 	for (i = 0; i < len; i++) {
-		d->ctrl_c = buf[i] == 3 ? d->ctrl_c + 1 : 0;
-		if (d->ctrl_c == 3 && d->env && d->env->quit)
-			d->env->quit("three ^C on the console");
+		if (!d->escaped && buf[i] == d->escape) {
+			d->escaped = true;
+			continue;
+		}
+		if (!d->escaped) {
+			buf[kept++] = buf[i];
+			continue;
+		}
+		d->escaped = false;
+		if (buf[i] == d->escape)
+			buf[kept++] = buf[i];
+		else if (buf[i] == 'x' && d->env && d->env->quit)
+			d->env->quit(d->escape == 1 ? "Ctrl-a x on the console" :
+				     "the escape key and x on the console");
+		else if (buf[i] == 'h' || buf[i] == '?')
+			escape_help(d->escape);
 	}
+	return kept;
 }
 
 /*
@@ -115,8 +157,12 @@ static void console_input(struct vdev *d)
 			d->in_fd = -1;		/* end of input */
 			break;
 		}
-		if (d->is_tty)
-			count_ctrl_c(d, buf, n);
+		if (d->escape >= 0)
+			n = console_escape(d, buf, n);
+		if (!n) {
+			vq_unpop(q);		/* only the escape key: keep the buffer */
+			continue;
+		}
 		vq_push(q, chain.head, buf_to_iov(chain.in, chain.n_in, 0, buf, n));
 	}
 	vq_interrupt(d, q);
@@ -131,13 +177,30 @@ const struct vdev_type console_type = {
 	.input = console_input,
 };
 
-void console_setup(struct vdev *d, int in_fd, int out_fd, bool is_tty)
+/*
+ * escape is the escape key, or -1 for none (input that is not a terminal
+ * passes as it is).  The config space is struct virtio_console_config:
+ * the size (VIRTIO_CONSOLE_F_SIZE, offered once console_resize() gives
+ * one), no ports, no emergency write.
+ */
+void console_setup(struct vdev *d, int in_fd, int out_fd, int escape)
 {
 	d->in_fd = in_fd;
 	d->out_fd = out_fd;
-	d->is_tty = is_tty;
-	/* No size, no ports, no emergency write: the config stays zero. */
+	d->escape = escape;
 	d->config_len = 12;
+}
+
+/* The terminal's size, now and on every SIGWINCH. */
+void console_resize(struct vdev *d, uint16_t cols, uint16_t rows)
+{
+	struct virtio_console_config cfg = { .cols = cols, .rows = rows };
+
+	d->features |= 1ULL << VIRTIO_CONSOLE_F_SIZE;
+	if (!memcmp(d->config, &cfg, 4))
+		return;
+	memcpy(d->config, &cfg, 4);
+	vdev_config_changed(d);
 }
 
 /*
@@ -174,10 +237,31 @@ static unsigned int iov_slice(const struct iovec *src, unsigned int n, size_t sk
 	return out;
 }
 
-static uint8_t block_rw(struct vdev *d, const struct virtio_blk_outhdr *hdr,
-			size_t len, uint32_t *written)
+/*
+ * With O_DIRECT the guest's buffers must be aligned to the file's blocks;
+ * a request whose are not goes through an aligned copy instead.
+ */
+static ssize_t block_bounce(struct vdev *d, bool is_read, const struct iovec *data,
+			    unsigned int n, size_t len, uint64_t off)
 {
-	static struct iovec data[VQ_MAX_SIZE];
+	void *buf;
+	ssize_t r;
+
+	if (posix_memalign(&buf, 4096, len ? len : 1))
+		return -1;
+	if (!is_read)
+		iov_to_buf(data, n, 0, buf, len);
+	r = is_read ? pread(d->out_fd, buf, len, off) : pwrite(d->out_fd, buf, len, off);
+	if (is_read && r > 0)
+		buf_to_iov(data, n, 0, buf, r);
+	free(buf);
+	return r;
+}
+
+static uint8_t block_rw(struct vdev *d, const struct vq_chain *c,
+			const struct virtio_blk_outhdr *hdr, size_t len, uint32_t *written)
+{
+	struct iovec data[VQ_MAX_SIZE];
 	bool is_read = hdr->type == VIRTIO_BLK_T_IN;
 	uint64_t off = hdr->sector * 512;
 	unsigned int n, i = 0;
@@ -190,15 +274,23 @@ static uint8_t block_rw(struct vdev *d, const struct virtio_blk_outhdr *hdr,
 		return VIRTIO_BLK_S_IOERR;
 	/* Reads fill all but the status byte; writes take all after the header. */
 	if (is_read)
-		n = iov_slice(chain.in, chain.n_in, 0, len, data);
+		n = iov_slice(c->in, c->n_in, 0, len, data);
 	else
-		n = iov_slice(chain.out, chain.n_out, sizeof(*hdr), len, data);
+		n = iov_slice(c->out, c->n_out, sizeof(*hdr), len, data);
 
 	while (i < n) {
 		r = is_read ? preadv(d->out_fd, data + i, n - i, off)
 			    : pwritev(d->out_fd, data + i, n - i, off);
 		if (r < 0 && errno == EINTR)
 			continue;
+		if (r < 0 && errno == EINVAL && d->direct && i == 0) {
+			r = block_bounce(d, is_read, data, n, len, off);
+			if (r != (ssize_t)len)
+				return VIRTIO_BLK_S_IOERR;
+			if (is_read)
+				*written += r;
+			return VIRTIO_BLK_S_OK;
+		}
 		if (r <= 0)
 			return VIRTIO_BLK_S_IOERR;
 		off += r;
@@ -215,58 +307,157 @@ static uint8_t block_rw(struct vdev *d, const struct virtio_blk_outhdr *hdr,
 	return VIRTIO_BLK_S_OK;
 }
 
-static uint8_t block_get_id(struct vdev *d, uint32_t *written)
+/*
+ * L:225 Discard and write-zeroes: a list of ranges after the header.  A
+ * discarded range becomes a hole in the file, so it reads as zeros (the
+ * guest may rely on that: we do not offer it as a mere hint).  Zeroes are
+ * written as a hole when the guest allows unmapping, else as an
+ * allocated zero range; a file system that can do neither gets zeros
+ * written the long way.
+ */
+#define BLOCK_MAX_RANGES	16
+#define BLOCK_MAX_RANGE	4194304		/* sectors: 2 GiB */
+
+static int write_zeros(int fd, uint64_t off, uint64_t len)
+{
+	static const uint8_t zeros[65536];
+	ssize_t r;
+
+	while (len) {
+		r = pwrite(fd, zeros, len < sizeof(zeros) ? len : sizeof(zeros), off);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		off += r;
+		len -= r;
+	}
+	return 0;
+}
+
+static int zero_range(int fd, uint64_t off, uint64_t len, bool hole)
+{
+	if (hole && !fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off, len))
+		return 0;
+	if (!fallocate(fd, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE, off, len))
+		return 0;
+	return write_zeros(fd, off, len);
+}
+
+static uint8_t block_discard(struct vdev *d, const struct vq_chain *c, bool discard)
+{
+	struct virtio_blk_discard_write_zeroes r[BLOCK_MAX_RANGES];
+	size_t len = c->out_len - sizeof(struct virtio_blk_outhdr);
+	unsigned int i, n = len / sizeof(r[0]);
+
+	if (len % sizeof(r[0]) || !n || n > BLOCK_MAX_RANGES)
+		return VIRTIO_BLK_S_IOERR;
+	if (d->read_only)
+		return VIRTIO_BLK_S_IOERR;
+	iov_to_buf(c->out, c->n_out, sizeof(struct virtio_blk_outhdr), r, len);
+	for (i = 0; i < n; i++) {
+		uint64_t sector = r[i].sector, num = r[i].num_sectors;
+
+		if (r[i].flags & ~(discard ? 0 : VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP))
+			return VIRTIO_BLK_S_UNSUPP;
+		if (num > BLOCK_MAX_RANGE || sector > d->capacity || num > d->capacity - sector)
+			return VIRTIO_BLK_S_IOERR;
+		if (zero_range(d->out_fd, sector * 512, num * 512,
+			       discard || (r[i].flags & VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP)))
+			return VIRTIO_BLK_S_IOERR;
+	}
+	return VIRTIO_BLK_S_OK;
+}
+
+static uint8_t block_get_id(struct vdev *d, const struct vq_chain *c, uint32_t *written)
 {
 	char id[VIRTIO_BLK_ID_BYTES];
-	size_t room = chain.in_len - 1;
+	size_t room = c->in_len - 1;
 
 	memset(id, 0, sizeof(id));
 	snprintf(id, sizeof(id), "lguest-block-%u", d->index);
-	*written += buf_to_iov(chain.in, chain.n_in, 0, id,
+	*written += buf_to_iov(c->in, c->n_in, 0, id,
 			       room < sizeof(id) ? room : sizeof(id));
 	return VIRTIO_BLK_S_OK;
 }
 
-static void block_request(struct vdev *d, struct virtq *q)
+/*
+ * One request: its status byte written last.  Returns the used length
+ * (what we wrote into the guest's buffers), or -1 for a chain that is
+ * the guest's fault, which gets no answer.
+ */
+static int block_request(struct vdev *d, const struct vq_chain *c)
 {
 	struct virtio_blk_outhdr hdr;
 	size_t data_len;
 	uint32_t written = 0;
 	uint8_t status;
 
-	if (chain.out_len < sizeof(hdr) || chain.in_len < 1) {
-		guest_bad("virtio-blk: request %u without a header or a status byte", chain.head);
-		return;
+	if (c->out_len < sizeof(hdr) || c->in_len < 1) {
+		guest_bad("virtio-blk: request %u without a header or a status byte", c->head);
+		return -1;
 	}
-	iov_to_buf(chain.out, chain.n_out, 0, &hdr, sizeof(hdr));
+	iov_to_buf(c->out, c->n_out, 0, &hdr, sizeof(hdr));
 	switch (hdr.type) {
 	case VIRTIO_BLK_T_IN:
-		data_len = chain.in_len - 1;
-		status = block_rw(d, &hdr, data_len, &written);
+		data_len = c->in_len - 1;
+		status = block_rw(d, c, &hdr, data_len, &written);
 		break;
 	case VIRTIO_BLK_T_OUT:
-		data_len = chain.out_len - sizeof(hdr);
-		status = block_rw(d, &hdr, data_len, &written);
+		data_len = c->out_len - sizeof(hdr);
+		status = block_rw(d, c, &hdr, data_len, &written);
 		break;
 	case VIRTIO_BLK_T_FLUSH:
 		status = fdatasync(d->out_fd) ? VIRTIO_BLK_S_IOERR : VIRTIO_BLK_S_OK;
 		break;
 	case VIRTIO_BLK_T_GET_ID:
-		status = block_get_id(d, &written);
+		status = block_get_id(d, c, &written);
+		break;
+	case VIRTIO_BLK_T_DISCARD:
+	case VIRTIO_BLK_T_WRITE_ZEROES:
+		status = block_discard(d, c, hdr.type == VIRTIO_BLK_T_DISCARD);
 		break;
 	default:
 		status = VIRTIO_BLK_S_UNSUPP;
 		break;
 	}
 	/* The status byte is the last byte the guest let us write. */
-	buf_to_iov(chain.in, chain.n_in, chain.in_len - 1, &status, 1);
-	vq_push(q, chain.head, written + 1);
+	buf_to_iov(c->in, c->n_in, c->in_len - 1, &status, 1);
+	return written + 1;
+}
+
+/*
+ * L:228 Every request the guest queued, in order.  With an I/O thread
+ * (vdev_start_io()) we hold the device's lock, and drop it for the I/O
+ * itself: the guest goes on running meanwhile, and a register write of
+ * the main thread that would change the queue under us (a reset) waits
+ * for the request in flight (vdev_wait_idle()).
+ */
+static void block_serve(struct vdev *d, struct vq_chain *c)
+{
+	struct virtq *q = &d->vq[0];
+	int len;
+
+	while (!guest_is_bad() && q->ready && vq_pop(d, q, c) == 1) {
+		vdev_io_begin(d);
+		len = block_request(d, c);
+		vdev_io_end(d);
+		if (len < 0)
+			break;
+		vq_push(q, c->head, len);
+		vq_interrupt(d, q);
+	}
+	if (guest_is_bad() && d->env && d->env->wake)
+		d->env->wake();
 }
 
 static void block_notify(struct vdev *d, unsigned int q)
 {
-	while (!guest_is_bad() && vq_pop(d, &d->vq[q], &chain) == 1)
-		block_request(d, &d->vq[q]);
+	(void)q;
+	if (d->threaded)
+		vdev_kick_io(d);
+	else
+		block_serve(d, &chain);
 }
 
 const struct vdev_type block_type = {
@@ -277,21 +468,49 @@ const struct vdev_type block_type = {
 	.notify = block_notify,
 };
 
-void block_setup(struct vdev *d, int fd, uint64_t bytes, bool read_only)
+/* The block device's I/O thread: serve whenever the guest kicks. */
+static void *block_thread(void *arg)
+{
+	static __thread struct vq_chain c;
+	struct vdev *d = arg;
+
+	vdev_io_thread_begin(d);
+	for (;;) {
+		vdev_wait_kick(d);
+		block_serve(d, &c);
+	}
+	return NULL;
+}
+
+bool block_start_thread(struct vdev *d)
+{
+	return vdev_start_io(d, block_thread);
+}
+
+void block_setup(struct vdev *d, int fd, uint64_t bytes, bool read_only, bool direct)
 {
 	struct virtio_blk_config cfg;
 
 	d->out_fd = fd;
 	d->capacity = bytes / 512;
 	d->read_only = read_only;
+	d->direct = direct;
 	d->features |= 1ULL << VIRTIO_BLK_F_FLUSH | 1ULL << VIRTIO_BLK_F_SEG_MAX;
 	if (read_only)
 		d->features |= 1ULL << VIRTIO_BLK_F_RO;
+	else
+		d->features |= 1ULL << VIRTIO_BLK_F_DISCARD | 1ULL << VIRTIO_BLK_F_WRITE_ZEROES;
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.capacity = d->capacity;
 	/* Header and status take two descriptors of a chain. */
 	cfg.seg_max = VQ_MAX_SIZE - 2;
-	d->config_len = offsetof(struct virtio_blk_config, blk_size) + 4;
+	cfg.max_discard_sectors = BLOCK_MAX_RANGE;
+	cfg.max_discard_seg = BLOCK_MAX_RANGES;
+	cfg.discard_sector_alignment = 8;	/* 4 KiB, a page of a file system */
+	cfg.max_write_zeroes_sectors = BLOCK_MAX_RANGE;
+	cfg.max_write_zeroes_seg = BLOCK_MAX_RANGES;
+	cfg.write_zeroes_may_unmap = 1;
+	d->config_len = offsetof(struct virtio_blk_config, unused1);
 	memcpy(d->config, &cfg, d->config_len);
 }
 

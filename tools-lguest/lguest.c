@@ -14,8 +14,10 @@
  * accesses there come back to us as exits, which we decode and answer
  * (handle_mmio()); the real work happens in virtq.c and devices.c, which
  * walk the guest's rings.  Input (the terminal, the tap) is watched by a
- * second thread, which only pokes us with LGUEST_BREAK: all device state
- * stays in this thread, and the guest is never polled.
+ * second thread, which only pokes us with LGUEST_BREAK, and the guest is
+ * never polled.  Device state stays in this thread, but for the disks:
+ * each has an I/O thread, so that a slow request does not stop the guest
+ * (vdev_start_io() in virtq.c).
  *
  * See tools/lguest/lguest.txt for how to use it.
  */
@@ -31,15 +33,18 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <termios.h>
 #include <unistd.h>
 #include <asm/bootparam.h>
@@ -47,7 +52,9 @@
 #include <linux/if_tun.h>
 #include <linux/lguest_launcher.h>
 #include <linux/sockios.h>
+#include <linux/version.h>
 #include "insn.h"
+#include "sandbox.h"
 #include "virtq.h"
 
 /* The host's ABI has one layout for 32- and 64-bit Launchers. */
@@ -73,8 +80,22 @@ _Static_assert(sizeof(off_t) == 8, "build with -D_FILE_OFFSET_BITS=64");
 #define MAX_DEVICES		15	/* IRQs 1-15; 0 is the guest's timer */
 #define PAGE			4096UL
 
+/*
+ * L:015 How lguest ends, so that a script can tell (lguest.txt has the
+ * same table).  A signal that kills us is the shell's 128 + its number.
+ */
+enum {
+	LG_EXIT_POWER_OFF = 0,		/* also a restart under --no-reboot */
+	LG_EXIT_ERROR = 1,		/* lguest's own trouble */
+	LG_EXIT_USAGE = 2,		/* a bad command line */
+	LG_EXIT_CRASH = 3,		/* the guest panicked */
+	LG_EXIT_KILLED = 4,		/* the host, or we, ended a misbehaving guest */
+	LG_EXIT_QUIT = 5,		/* the user asked, from the console */
+};
+
 static struct {
-	bool verbose, stats;
+	bool verbose, stats, no_reboot, no_sandbox, sandbox_selftest;
+	int escape;			/* the console's escape key, or -1 */
 	unsigned long mem_mb;
 	const char *kernel, *initrd, *user, *chroot;
 	char *const *args;		/* for the guest's command line */
@@ -94,9 +115,11 @@ static unsigned int ndevices;
 static void launcher_quit(const char *why);
 static void raise_irq(struct vdev *d);
 static void console_marks(const void *buf, size_t len);
+static void wake_main_thread(void);
 static struct vdev_env env = {
 	.raise_irq = raise_irq,
 	.quit = launcher_quit,
+	.wake = wake_main_thread,
 };
 
 /* Our own trouble: say what and stop. */
@@ -115,7 +138,7 @@ static void __attribute__((noreturn, format(printf, 1, 2))) fail(const char *fmt
 	va_start(ap, fmt);
 	complain(fmt, ap);
 	va_end(ap);
-	exit(1);
+	exit(LG_EXIT_ERROR);
 }
 
 static void __attribute__((format(printf, 1, 2))) verbose(const char *fmt, ...)
@@ -133,8 +156,8 @@ static void __attribute__((format(printf, 1, 2))) verbose(const char *fmt, ...)
 
 /*
  * L:030 The terminal.  The guest runs its own line discipline, so ours
- * gets out of the way: no echo, no line editing, no signals from ^C
- * (three in a row still stop us).  We keep output processing, so the
+ * gets out of the way: no echo, no line editing, no signals from ^C (the
+ * escape key stops us: see devices.c).  We keep output processing, so the
  * early console's bare newlines still start new lines.  Whatever way we
  * leave, the terminal must be as we found it.
  */
@@ -147,6 +170,10 @@ static void restore_terminal(void)
 		tcsetattr(STDIN_FILENO, TCSANOW, &saved_termios);
 }
 
+/*
+ * A signal that ends us, from outside or from our own crash: the terminal
+ * first, then the signal's own action (a crash re-faults on return).
+ */
 static void on_signal(int sig)
 {
 	restore_terminal();
@@ -154,14 +181,29 @@ static void on_signal(int sig)
 	raise(sig);
 }
 
+/* The terminal changed size: the main loop tells the guest (resize_console()). */
+static int resized;
+
+static void on_winch(int sig)
+{
+	(void)sig;
+	__atomic_store_n(&resized, 1, __ATOMIC_RELAXED);
+	if (lguest_fd >= 0)
+		ioctl(lguest_fd, LGUEST_BREAK);
+}
+
 static void setup_terminal(void)
 {
-	struct termios t;
+	static const int fatal[] = { SIGTERM, SIGHUP, SIGINT, SIGQUIT, SIGABRT,
+				     SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGSYS };
 	struct sigaction sa = { .sa_handler = on_signal };
+	struct sigaction winch = { .sa_handler = on_winch, .sa_flags = SA_RESTART };
+	struct termios t;
+	unsigned int i;
 
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
+	for (i = 0; i < ARRAY_SIZE(fatal); i++)
+		sigaction(fatal[i], &sa, NULL);
+	sigaction(SIGWINCH, &winch, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	atexit(restore_terminal);
 	if (!isatty(STDIN_FILENO) || tcgetattr(STDIN_FILENO, &saved_termios))
@@ -178,7 +220,7 @@ static void setup_terminal(void)
 static void launcher_quit(const char *why)
 {
 	fprintf(stderr, "\nlguest: %s: stopping the guest\n", why);
-	exit(130);
+	exit(LG_EXIT_QUIT);
 }
 
 /*
@@ -189,12 +231,17 @@ static void launcher_quit(const char *why)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: lguest [--verbose] [--tunnet=<ipaddr>[/<prefix>][:<macaddr>]|bridge:<bridgename>[:<macaddr>]]\n"
-		"              [--block=<filename>] [--initrd=<filename>] [--rng]\n"
+		"usage: lguest [--verbose] [--tunnet=<ipaddr>[/<prefix>][:<macaddr>]|bridge:<bridgename>[:<macaddr>]|\n"
+		"                            tap:<tapname>[:<macaddr>]]\n"
+		"              [--block=<filename>[,ro][,direct]] [--initrd=<filename>] [--rng]\n"
 		"              [--username=<user>] [--chroot=<dir>] [--stats] [--stats-marks]\n"
-		"              <mem-in-MB> vmlinux [kernel args...]\n"
+		"              [--no-reboot] [--version] <mem-in-MB> vmlinux [kernel args...]\n"
 		"Run vmlinux as an lguest guest with <mem-in-MB> (%d-%d) megabytes of memory.\n"
-		"--tunnet and --block may be repeated.  See tools/lguest/lguest.txt.\n",
+		"vmlinux is the ELF kernel, not a bzImage: a bzImage starts in its decompressor,\n"
+		"which loads its own GDT and runs with paging off; a ring-1 guest can do neither.\n"
+		"--tunnet and --block may be repeated.  Exit status: 0 powered off, 1 lguest's\n"
+		"error, 2 usage, 3 guest panicked, 4 guest killed, 5 quit from the console.\n"
+		"See tools/lguest/lguest.txt.\n",
 		MEM_MIN_MB, MEM_MAX_MB);
 }
 
@@ -206,7 +253,7 @@ static void __attribute__((noreturn, format(printf, 1, 2))) bad_usage(const char
 	complain(fmt, ap);
 	va_end(ap);
 	usage(stderr);
-	exit(2);
+	exit(LG_EXIT_USAGE);
 }
 
 /* Devices are created in option order; the console is always first. */
@@ -294,6 +341,7 @@ static void configure_tap(const char *tap, const char *bridge, struct in_addr ip
  */
 struct net_spec {
 	char bridge[IFNAMSIZ];		/* "" for an address */
+	char tap[IFNAMSIZ];		/* tap:<name>: one that exists already */
 	struct in_addr ip, mask;
 	uint8_t mac[6];
 };
@@ -331,13 +379,15 @@ static void parse_tunnet(const char *arg, struct net_spec *n, bool make_mac)
 	memset(n, 0, sizeof(*n));
 	if (!strncmp(arg, "bridge:", 7))
 		what = arg + 7;
+	else if (!strncmp(arg, "tap:", 4))
+		what = arg + 4;
 	mac_str = strchr(what, ':');
 	len = mac_str ? (size_t)(mac_str - what) : strlen(what);
 	if (what != arg) {
 		if (!len || len >= IFNAMSIZ)
-			bad_usage("--tunnet=%s: a bridge name has 1 to %d characters", arg,
-				  IFNAMSIZ - 1);
-		memcpy(n->bridge, what, len);
+			bad_usage("--tunnet=%s: a %s name has 1 to %d characters", arg,
+				  arg[0] == 'b' ? "bridge" : "tap", IFNAMSIZ - 1);
+		memcpy(arg[0] == 'b' ? n->bridge : n->tap, what, len);
 	} else {
 		if (len >= sizeof(ip))
 			len = sizeof(ip) - 1;	/* too long: inet_pton refuses it */
@@ -347,6 +397,25 @@ static void parse_tunnet(const char *arg, struct net_spec *n, bool make_mac)
 	}
 	if (mac_str || make_mac)
 		parse_mac(mac_str ? mac_str + 1 : NULL, n->mac, arg);
+}
+
+/*
+ * tap:<name>: a tap an administrator made for us ("ip tuntap add <name>
+ * mode tap user <you>", given an address and brought up): attaching to
+ * it needs no privilege, and we configure nothing.
+ */
+static void check_tap_up(const char *tap)
+{
+	struct ifreq ifr;
+	int sock = socket(AF_INET, SOCK_DGRAM, 0);
+
+	memset(&ifr, 0, sizeof(ifr));
+	set_ifname(&ifr, tap);
+	if (sock >= 0 && !ioctl(sock, SIOCGIFFLAGS, &ifr) && !(ifr.ifr_flags & IFF_UP))
+		fprintf(stderr, "lguest: warning: tap %s is down: the guest's network will be silent\n",
+			tap);
+	if (sock >= 0)
+		close(sock);
 }
 
 static void add_net(const char *arg)
@@ -362,16 +431,29 @@ static void add_net(const char *arg)
 		fail("cannot open /dev/net/tun: %m (--tunnet needs the tun driver, CONFIG_TUN)");
 	memset(&ifr, 0, sizeof(ifr));
 	ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
-	strcpy(ifr.ifr_name, "lgtap%d");
-	if (ioctl(fd, TUNSETIFF, &ifr))
-		fail("cannot create a tap device: %m");
+	if (n.tap[0]) {
+		set_ifname(&ifr, n.tap);
+		if (ioctl(fd, TUNSETIFF, &ifr))
+			fail("cannot attach to tap %s: %m (it must be a tap that exists and is yours: ip tuntap add %s mode tap user <you>)",
+			     n.tap, n.tap);
+	} else {
+		strcpy(ifr.ifr_name, "lgtap%d");
+		if (ioctl(fd, TUNSETIFF, &ifr))
+			fail("cannot create a tap device: %m");
+	}
 	if (fcntl(fd, F_SETFL, O_NONBLOCK))
 		fail("cannot make %s non-blocking: %m", ifr.ifr_name);
-	configure_tap(ifr.ifr_name, n.bridge[0] ? n.bridge : NULL, n.ip, n.mask);
+	if (n.tap[0])
+		check_tap_up(n.tap);
+	else
+		configure_tap(ifr.ifr_name, n.bridge[0] ? n.bridge : NULL, n.ip, n.mask);
 
 	d = new_device(&net_type);
 	net_setup(d, fd, n.mac);
-	if (n.bridge[0])
+	if (n.tap[0])
+		verbose("net: tap %s as it is, guest MAC %02x:%02x:%02x:%02x:%02x:%02x",
+			ifr.ifr_name, n.mac[0], n.mac[1], n.mac[2], n.mac[3], n.mac[4], n.mac[5]);
+	else if (n.bridge[0])
 		verbose("net: %s in bridge %s, guest MAC %02x:%02x:%02x:%02x:%02x:%02x",
 			ifr.ifr_name, n.bridge, n.mac[0], n.mac[1], n.mac[2], n.mac[3],
 			n.mac[4], n.mac[5]);
@@ -381,29 +463,90 @@ static void add_net(const char *arg)
 			n.mac[0], n.mac[1], n.mac[2], n.mac[3], n.mac[4], n.mac[5]);
 }
 
-/* --block=<file>: read-write if we may, read-only if we may only read. */
-static void add_block(const char *file)
-{
-	bool ro = false;
-	off_t size;
-	int fd;
+/*
+ * --block=<file>[,ro][,direct]: read-write if we may (read-only if we may
+ * only read, or by request), with O_DIRECT by request.  Parsed once to
+ * check the options, and again to make the device.
+ */
+struct block_spec {
+	char file[PATH_MAX];
+	bool ro, direct;
+};
 
-	fd = open(file, O_RDWR | O_CLOEXEC);
-	if (fd < 0 && (errno == EACCES || errno == EROFS || errno == EPERM)) {
-		fd = open(file, O_RDONLY | O_CLOEXEC);
-		ro = true;
+static void parse_block(const char *arg, struct block_spec *b)
+{
+	char *opts, *o;
+
+	memset(b, 0, sizeof(*b));
+	if (strlen(arg) >= sizeof(b->file))
+		bad_usage("--block=%s: the name is too long", arg);
+	strcpy(b->file, arg);
+	opts = strchr(b->file, ',');
+	if (opts)
+		*opts++ = '\0';
+	if (!b->file[0])
+		bad_usage("--block=%s: no file name", arg);
+	while (opts && (o = strsep(&opts, ","))) {
+		if (!strcmp(o, "ro"))
+			b->ro = true;
+		else if (!strcmp(o, "direct"))
+			b->direct = true;
+		else
+			bad_usage("--block=%s: unknown option '%s' (want ro or direct)", arg, o);
 	}
+}
+
+/*
+ * Two guests writing one image would wreck it: a writer holds flock()'s
+ * exclusive lock on the file, a reader a shared one, and whoever comes
+ * second is told.  (flock() locks the file, not this descriptor's copy:
+ * other lguests see it, and so does anything else that uses flock().)
+ */
+static void lock_block(int fd, const char *file, bool ro)
+{
+	if (!flock(fd, (ro ? LOCK_SH : LOCK_EX) | LOCK_NB))
+		return;
+	if (errno == EWOULDBLOCK)
+		fail("block file %s is in use: another lguest (or program) holds a lock on it%s",
+		     file, ro ? " for writing" : "");
+	/* A kernel without CONFIG_FILE_LOCKING, or a file system without locks. */
+	fprintf(stderr, "lguest: warning: cannot lock block file %s (%m): nothing stops a second guest using it\n",
+		file);
+}
+
+static void add_block(const char *arg)
+{
+	int flags = O_CLOEXEC, fd;
+	struct block_spec b;
+	struct vdev *d;
+	off_t size;
+
+	parse_block(arg, &b);
+	if (b.direct)
+		flags |= O_DIRECT;
+	fd = b.ro ? -1 : open(b.file, O_RDWR | flags);
+	if (!b.ro && fd < 0 && (errno == EACCES || errno == EROFS || errno == EPERM))
+		b.ro = true;
+	if (b.ro)
+		fd = open(b.file, O_RDONLY | flags);
+	if (fd < 0 && errno == EINVAL && b.direct)
+		fail("cannot open block file %s with O_DIRECT: its file system does not do direct I/O",
+		     b.file);
 	if (fd < 0)
-		fail("cannot open block file %s: %m", file);
+		fail("cannot open block file %s: %m", b.file);
+	lock_block(fd, b.file, b.ro);
 	size = lseek(fd, 0, SEEK_END);
 	if (size < 0)
-		fail("cannot find the size of block file %s: %m", file);
+		fail("cannot find the size of block file %s: %m", b.file);
 	if (size % 512)
 		fprintf(stderr, "lguest: %s: the last %lld bytes (not a whole sector) are unused\n",
-			file, (long long)(size % 512));
-	block_setup(new_device(&block_type), fd, size, ro);
-	verbose("block: %s, %lld sectors%s", file, (long long)size / 512,
-		ro ? ", read-only" : "");
+			b.file, (long long)(size % 512));
+	d = new_device(&block_type);
+	block_setup(d, fd, size, b.ro, b.direct);
+	if (!block_start_thread(d))
+		fail("cannot start the I/O thread of block file %s", b.file);
+	verbose("block: %s, %lld sectors%s%s", b.file, (long long)size / 512,
+		b.ro ? ", read-only" : "", b.direct ? ", O_DIRECT" : "");
 }
 
 static void add_rng(void)
@@ -418,7 +561,8 @@ static void add_rng(void)
 
 enum {
 	OPT_TUNNET = 1, OPT_BLOCK, OPT_INITRD, OPT_RNG, OPT_USER, OPT_CHROOT, OPT_STATS,
-	OPT_STATS_MARKS,
+	OPT_STATS_MARKS, OPT_NO_REBOOT, OPT_VERSION, OPT_ESCAPE, OPT_NO_SANDBOX,
+	OPT_SANDBOX_SELFTEST,
 };
 
 static const struct option long_options[] = {
@@ -431,9 +575,28 @@ static const struct option long_options[] = {
 	{ "chroot",	required_argument,	NULL, OPT_CHROOT },
 	{ "stats",	no_argument,		NULL, OPT_STATS },
 	{ "stats-marks", no_argument,		NULL, OPT_STATS_MARKS },
+	{ "no-reboot",	no_argument,		NULL, OPT_NO_REBOOT },
+	{ "version",	no_argument,		NULL, OPT_VERSION },
+	{ "escape",	required_argument,	NULL, OPT_ESCAPE },
+	{ "no-sandbox",	no_argument,		NULL, OPT_NO_SANDBOX },
+	{ "sandbox-selftest", no_argument,	NULL, OPT_SANDBOX_SELFTEST },
 	{ "help",	no_argument,		NULL, 'h' },
 	{ NULL, 0, NULL, 0 }
 };
+
+/* --escape=^<key> (a control key: ^a, ^], ...) or none. */
+static int parse_escape(const char *arg)
+{
+	int c;
+
+	if (!strcmp(arg, "none"))
+		return -1;
+	c = arg[0] == '^' && arg[1] && !arg[2] ? arg[1] & ~0x20 : -1;
+	if (c < '@' || c > '_' || c == '@' || c == '[')
+		bad_usage("--escape=%s: want ^a to ^z, ^\\, ^], ^^ or ^_ (a control key), or none",
+			  arg);
+	return c - '@';
+}
 
 /*
  * The options in two passes: first check them all, so that a typo is
@@ -441,9 +604,11 @@ static const struct option long_options[] = {
  */
 static void parse_options(int argc, char **argv)
 {
+	static struct block_spec block_check;
 	char *end;
 	int c;
 
+	opt.escape = 1;			/* Ctrl-a */
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+vh", long_options, NULL)) != -1) {
 		switch (c) {
@@ -468,10 +633,28 @@ static void parse_options(int argc, char **argv)
 		case OPT_STATS_MARKS:
 			env.console_output = console_marks;
 			break;
+		case OPT_NO_REBOOT:
+			opt.no_reboot = true;
+			break;
+		case OPT_ESCAPE:
+			opt.escape = parse_escape(optarg);
+			break;
+		case OPT_NO_SANDBOX:
+			opt.no_sandbox = true;
+			break;
+		case OPT_SANDBOX_SELFTEST:
+			opt.sandbox_selftest = true;
+			break;
+		case OPT_VERSION:
+			printf("lguest: the lguest Launcher, from Linux %d.%d (its headers), /dev/lguest ABI %d\n",
+			       LINUX_VERSION_MAJOR, LINUX_VERSION_PATCHLEVEL, LGUEST_ABI_VERSION);
+			exit(0);
 		case OPT_TUNNET:
 			parse_tunnet(optarg, &(struct net_spec){}, false);
 			break;
 		case OPT_BLOCK:
+			parse_block(optarg, &block_check);
+			break;
 		case OPT_RNG:
 			break;		/* devices: second pass */
 		case '?':
@@ -498,12 +681,27 @@ static void parse_options(int argc, char **argv)
 	opt.nargs = argc - optind - 2;
 }
 
+/*
+ * L:190 The console's size is the terminal's (virtio-console's F_SIZE):
+ * at the start and whenever SIGWINCH says it changed.
+ */
+static void resize_console(void)
+{
+	struct winsize ws;
+
+	__atomic_store_n(&resized, 0, __ATOMIC_RELAXED);
+	if (!ndevices || ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) || !ws.ws_col || !ws.ws_row)
+		return;
+	console_resize(&devices[0], ws.ws_col, ws.ws_row);
+}
+
 static void create_devices(int argc, char **argv)
 {
 	int c;
 
 	console_setup(new_device(&console_type), STDIN_FILENO, STDOUT_FILENO,
-		      isatty(STDIN_FILENO));
+		      isatty(STDIN_FILENO) ? opt.escape : -1);
+	resize_console();
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+vh", long_options, NULL)) != -1) {
 		if (c == OPT_TUNNET)
@@ -876,6 +1074,8 @@ static int input_state[MAX_DEVICES];
 static int input_fd[MAX_DEVICES];
 static int waker_pipe[2];
 
+static sem_t input_started;
+
 static void *input_thread(void *unused)
 {
 	struct pollfd pfd[MAX_DEVICES + 1];
@@ -884,6 +1084,7 @@ static void *input_thread(void *unused)
 	bool fired;
 
 	(void)unused;
+	sem_post(&input_started);
 	for (;;) {
 		pfd[0].fd = waker_pipe[0];
 		pfd[0].events = POLLIN;
@@ -973,8 +1174,18 @@ static void start_input_thread(void)
 
 	if (pipe2(waker_pipe, O_CLOEXEC | O_NONBLOCK))
 		fail("cannot make a pipe: %m");
+	sem_init(&input_started, 0, 0);
 	if (pthread_create(&thread, NULL, input_thread, NULL))
 		fail("cannot start the input thread");
+	/* Set up by the C library, signals and all, before the sandbox. */
+	while (sem_wait(&input_started) && errno == EINTR)
+		;
+}
+
+/* From an I/O thread: the main thread must look at the guest now. */
+static void wake_main_thread(void)
+{
+	ioctl(lguest_fd, LGUEST_BREAK);
 }
 
 static void raise_irq(struct vdev *d)
@@ -1086,7 +1297,22 @@ static void __attribute__((noreturn)) guest_died(const char *why)
 {
 	fprintf(stderr, "lguest: guest died: %s\n", why);
 	print_stats();
-	exit(1);
+	exit(LG_EXIT_KILLED);
+}
+
+/* Where a guest the host killed was: the first thing one wants to know. */
+static void dump_registers(void)
+{
+	struct lguest_vcpu_regs r;
+
+	if (ioctl(lguest_fd, LGUEST_GET_REGS, &r))
+		return;
+	fprintf(stderr,
+		"lguest: registers: eip %08x esp %08x eflags %08x cs %04x ss %04x\n"
+		"lguest:   eax %08x ebx %08x ecx %08x edx %08x\n"
+		"lguest:   esi %08x edi %08x ebp %08x ds %04x es %04x fs %04x gs %04x\n",
+		r.eip, r.esp, r.eflags, r.cs, r.ss, r.eax, r.ebx, r.ecx, r.edx,
+		r.esi, r.edi, r.ebp, r.ds, r.es, r.fs, r.gs);
 }
 
 /* A register by ModRM number, at the width the instruction used. */
@@ -1226,6 +1452,11 @@ static void restart_guest(void)
 static void handle_shutdown(const struct lguest_exit *e)
 {
 	print_stats();
+	if (e->arg[0] == LGUEST_SHUTDOWN_RESTART && opt.no_reboot) {
+		fprintf(stderr, "lguest: guest restarting: %s; stopping instead (--no-reboot)\n",
+			e->message);
+		exit(LG_EXIT_POWER_OFF);
+	}
 	if (e->arg[0] == LGUEST_SHUTDOWN_RESTART) {
 		fprintf(stderr, "lguest: guest restarting: %s\n", e->message);
 		restart_guest();
@@ -1233,10 +1464,39 @@ static void handle_shutdown(const struct lguest_exit *e)
 	}
 	if (e->arg[0] == LGUEST_SHUTDOWN_CRASH) {
 		fprintf(stderr, "lguest: guest crashed: %s\n", e->message);
-		exit(1);
+		exit(LG_EXIT_CRASH);
 	}
 	fprintf(stderr, "lguest: guest powered off: %s\n", e->message);
-	exit(0);
+	exit(LG_EXIT_POWER_OFF);
+}
+
+/*
+ * L:175 From here on lguest only runs the guest and its devices: the
+ * sandbox (sandbox.c) keeps it to that, with no new privileges.
+ */
+static void enter_sandbox(void)
+{
+	const char *why;
+
+	if (opt.no_sandbox) {
+		verbose("no sandbox (--no-sandbox)");
+		return;
+	}
+	why = sandbox_start(opt.sandbox_selftest, restore_terminal);
+	if (why)
+		fail("%s: %m (--no-sandbox runs without one)", why);
+	verbose("sandboxed: seccomp filter and no new privileges");
+}
+
+/* Descriptors we did not open have no business in a guest's Launcher. */
+static void close_inherited(void)
+{
+	if (syscall(__NR_close_range, 3, ~0U, 0)) {
+		int fd;
+
+		for (fd = 3; fd < 1024; fd++)
+			close(fd);
+	}
 }
 
 /* L:180 The main loop: run the guest, answer it, again. */
@@ -1245,6 +1505,8 @@ static void __attribute__((noreturn)) run_loop(void)
 	struct lguest_exit e;
 
 	for (;;) {
+		if (__atomic_load_n(&resized, __ATOMIC_RELAXED))
+			resize_console();
 		if (ioctl(lguest_fd, LGUEST_RUN, &e)) {
 			if (errno == EINTR)
 				continue;
@@ -1261,6 +1523,7 @@ static void __attribute__((noreturn)) run_loop(void)
 			handle_shutdown(&e);
 			break;
 		case LGUEST_EXIT_DEAD:
+			dump_registers();
 			guest_died(e.message);
 		case LGUEST_EXIT_BREAK:
 			service_inputs();
@@ -1276,6 +1539,8 @@ static void __attribute__((noreturn)) run_loop(void)
 
 int main(int argc, char **argv)
 {
+	/* Nothing inherited reaches the guest's devices, or the sandbox. */
+	close_inherited();
 	parse_options(argc, argv);
 	lookup_user();
 	map_memory();
@@ -1294,5 +1559,6 @@ int main(int argc, char **argv)
 	setup_terminal();
 	start_input_thread();
 	watch_inputs();
+	enter_sandbox();
 	run_loop();
 }

@@ -30,16 +30,26 @@ char guest_fault[256];
 
 bool guest_bad(const char *fmt, ...)
 {
+	static pthread_mutex_t once = PTHREAD_MUTEX_INITIALIZER;
+	char why[sizeof(guest_fault)];
 	va_list ap;
 
-	/* Only the first reason counts: the rest are its consequences. */
-	if (guest_is_bad())
-		return false;
 	va_start(ap, fmt);
-	vsnprintf(guest_fault, sizeof(guest_fault), fmt, ap);
+	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
-	if (!guest_is_bad())
-		strcpy(guest_fault, "unknown fault");
+	if (!why[0])
+		strcpy(why, "unknown fault");
+	/*
+	 * Only the first reason counts: the rest are its consequences.  An
+	 * I/O thread may say so while the main thread looks: the first byte
+	 * goes in last, so a reason is whole once guest_is_bad() sees it.
+	 */
+	pthread_mutex_lock(&once);
+	if (!guest_is_bad()) {
+		memcpy(guest_fault + 1, why + 1, sizeof(guest_fault) - 1);
+		__atomic_store_n(&guest_fault[0], why[0], __ATOMIC_RELEASE);
+	}
+	pthread_mutex_unlock(&once);
 	return false;
 }
 
@@ -209,6 +219,21 @@ void vq_interrupt(struct vdev *d, struct virtq *q)
 		d->env->raise_irq(d);
 }
 
+/*
+ * The device's config space changed (the console's size): a new
+ * generation, so that a driver reading it across the change reads again,
+ * and the config-change interrupt once the driver is there to take it.
+ */
+void vdev_config_changed(struct vdev *d)
+{
+	d->config_generation++;
+	if (!vdev_driver_ok(d))
+		return;
+	d->isr |= VIRTIO_MMIO_INT_CONFIG;
+	if (d->env && d->env->raise_irq)
+		d->env->raise_irq(d);
+}
+
 void vdev_init(struct vdev *d, const struct vdev_type *type,
 	       const struct guest_mem *mem, const struct vdev_env *env,
 	       unsigned int index)
@@ -224,9 +249,98 @@ void vdev_init(struct vdev *d, const struct vdev_type *type,
 	d->in_fd = -1;
 }
 
-/* Status 0, or a reboot: forget everything the driver told us. */
-void vdev_reset(struct vdev *d)
+/*
+ * L:135 I/O threads.  A device that may block for long (a disk) serves its
+ * queue in a thread of its own, so that the guest runs on meanwhile: the
+ * main thread's QueueNotify only kicks it, and the thread raises the
+ * interrupt itself (LGUEST_IRQ may come from any thread).  The thread
+ * holds the device's lock except during the I/O of one request, and a
+ * register write that could change the queue under that request waits
+ * for it: that is all the two threads share.
+ */
+bool vdev_start_io(struct vdev *d, void *(*fn)(void *))
 {
+	pthread_mutex_init(&d->lock, NULL);
+	pthread_cond_init(&d->kick, NULL);
+	pthread_cond_init(&d->idle, NULL);
+	d->threaded = true;
+	if (pthread_create(&d->thread, NULL, fn, d)) {
+		d->threaded = false;
+		return false;
+	}
+	/*
+	 * Until the thread is in fn, the C library may still be setting it
+	 * up (robust futexes, rseq) with every signal blocked: the sandbox
+	 * must not come down on it before then.
+	 */
+	pthread_mutex_lock(&d->lock);
+	while (!d->started)
+		pthread_cond_wait(&d->idle, &d->lock);
+	pthread_mutex_unlock(&d->lock);
+	return true;
+}
+
+/* First thing in the thread: say so, and keep the lock. */
+void vdev_io_thread_begin(struct vdev *d)
+{
+	pthread_mutex_lock(&d->lock);
+	d->started = true;
+	pthread_cond_broadcast(&d->idle);
+}
+
+static void lock_dev(struct vdev *d)
+{
+	if (d->threaded)
+		pthread_mutex_lock(&d->lock);
+}
+
+static void unlock_dev(struct vdev *d)
+{
+	if (d->threaded)
+		pthread_mutex_unlock(&d->lock);
+}
+
+/* With the lock: until the request in flight is done. */
+static void wait_idle(struct vdev *d)
+{
+	while (d->threaded && d->busy)
+		pthread_cond_wait(&d->idle, &d->lock);
+}
+
+void vdev_kick_io(struct vdev *d)
+{
+	d->kicked = true;
+	pthread_cond_signal(&d->kick);
+}
+
+/* The I/O thread, with the lock: sleep until kicked. */
+void vdev_wait_kick(struct vdev *d)
+{
+	while (!d->kicked)
+		pthread_cond_wait(&d->kick, &d->lock);
+	d->kicked = false;
+}
+
+void vdev_io_begin(struct vdev *d)
+{
+	if (!d->threaded)
+		return;
+	d->busy = true;
+	pthread_mutex_unlock(&d->lock);
+}
+
+void vdev_io_end(struct vdev *d)
+{
+	if (!d->threaded)
+		return;
+	pthread_mutex_lock(&d->lock);
+	d->busy = false;
+	pthread_cond_broadcast(&d->idle);
+}
+
+static void reset_locked(struct vdev *d)
+{
+	wait_idle(d);
 	d->driver_features = 0;
 	d->dev_features_sel = 0;
 	d->drv_features_sel = 0;
@@ -235,6 +349,14 @@ void vdev_reset(struct vdev *d)
 	d->isr = 0;
 	d->input_stalled = false;
 	memset(d->vq, 0, sizeof(d->vq));
+}
+
+/* Status 0, or a reboot: forget everything the driver told us. */
+void vdev_reset(struct vdev *d)
+{
+	lock_dev(d);
+	reset_locked(d);
+	unlock_dev(d);
 }
 
 bool vdev_driver_ok(const struct vdev *d)
@@ -406,7 +528,7 @@ static uint32_t config_read(const struct vdev *d, uint32_t off, unsigned int siz
  * readl() for them; only the device-specific config space after 0x100 is
  * read in smaller pieces.
  */
-bool vdev_mmio_read(struct vdev *d, uint32_t off, unsigned int size, uint32_t *val)
+static bool mmio_read(struct vdev *d, uint32_t off, unsigned int size, uint32_t *val)
 {
 	struct virtq *q = selected_queue(d);
 
@@ -453,20 +575,25 @@ bool vdev_mmio_read(struct vdev *d, uint32_t off, unsigned int size, uint32_t *v
 		*val = ~0U;		/* no shared memory regions */
 		break;
 	case VIRTIO_MMIO_CONFIG_GENERATION:
+		*val = d->config_generation;
+		break;
 	default:
-		*val = 0;		/* our config never changes */
+		*val = 0;
 		break;
 	}
 	return true;
 }
 
-bool vdev_mmio_write(struct vdev *d, uint32_t off, unsigned int size, uint32_t val)
+static bool mmio_write(struct vdev *d, uint32_t off, unsigned int size, uint32_t val)
 {
 	if (off >= VIRTIO_MMIO_CONFIG)
 		return true;		/* nothing in our config is writable */
 	if (size != 4 || (off & 3))
 		return guest_bad("virtio-mmio %s: %u-byte write of register %#x",
 				 d->type->name, size, off);
+	/* A kick or an acknowledgment changes no queue: no need to wait. */
+	if (off != VIRTIO_MMIO_QUEUE_NOTIFY && off != VIRTIO_MMIO_INTERRUPT_ACK)
+		wait_idle(d);
 	switch (off) {
 	case VIRTIO_MMIO_DEVICE_FEATURES_SEL:
 		d->dev_features_sel = val;
@@ -500,7 +627,7 @@ bool vdev_mmio_write(struct vdev *d, uint32_t off, unsigned int size, uint32_t v
 		break;
 	case VIRTIO_MMIO_STATUS:
 		if (val == 0)
-			vdev_reset(d);
+			reset_locked(d);
 		else
 			d->status = check_status(d, val);
 		break;
@@ -508,4 +635,24 @@ bool vdev_mmio_write(struct vdev *d, uint32_t off, unsigned int size, uint32_t v
 		break;			/* unknown registers ignore writes */
 	}
 	return !guest_is_bad();
+}
+
+bool vdev_mmio_read(struct vdev *d, uint32_t off, unsigned int size, uint32_t *val)
+{
+	bool ok;
+
+	lock_dev(d);
+	ok = mmio_read(d, off, size, val);
+	unlock_dev(d);
+	return ok;
+}
+
+bool vdev_mmio_write(struct vdev *d, uint32_t off, unsigned int size, uint32_t val)
+{
+	bool ok;
+
+	lock_dev(d);
+	ok = mmio_write(d, off, size, val);
+	unlock_dev(d);
+	return ok;
 }

@@ -12,6 +12,7 @@
 #ifndef LGUEST_VIRTQ_H
 #define LGUEST_VIRTQ_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -84,6 +85,8 @@ struct vdev_env {
 	void (*quit)(const char *why);	/* the user asked the Launcher to stop */
 	/* What the guest wrote on its console, as it went out (or NULL). */
 	void (*console_output)(const void *buf, size_t len);
+	/* An I/O thread found the guest bad: the main thread must look. */
+	void (*wake)(void);
 };
 
 struct vdev {
@@ -100,6 +103,7 @@ struct vdev {
 	uint32_t status, isr;
 	uint8_t config[VDEV_CONFIG_MAX];
 	uint32_t config_len;
+	uint32_t config_generation;	/* bumped by vdev_config_changed() */
 	struct virtq vq[VDEV_MAX_QUEUES];
 
 	/* The backends: -1 when absent. */
@@ -110,8 +114,20 @@ struct vdev {
 	/* Per type. */
 	uint64_t capacity;		/* block: 512-byte sectors */
 	bool read_only;			/* block */
-	bool is_tty;			/* console: count ^C on a terminal */
-	unsigned int ctrl_c;		/* console: ^Cs in a row */
+	bool direct;			/* block: opened O_DIRECT */
+	int escape;			/* console: the escape key, or -1 */
+	bool escaped;			/* console: the last key was it */
+
+	/*
+	 * An I/O thread of its own (block): lock covers everything above
+	 * against the main thread's register accesses, except while busy
+	 * with one request (between vdev_io_begin() and vdev_io_end()).
+	 */
+	bool threaded;
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t kick, idle;
+	bool kicked, busy, started;
 };
 
 /* The first reason the guest broke a rule, or "" while it behaves. */
@@ -139,14 +155,23 @@ int vq_pop(struct vdev *d, struct virtq *q, struct vq_chain *c);
 void vq_unpop(struct virtq *q);
 void vq_push(struct virtq *q, uint16_t head, uint32_t len);
 void vq_interrupt(struct vdev *d, struct virtq *q);
+void vdev_config_changed(struct vdev *d);
+bool vdev_start_io(struct vdev *d, void *(*fn)(void *));
+void vdev_kick_io(struct vdev *d);
+void vdev_io_thread_begin(struct vdev *d);
+void vdev_wait_kick(struct vdev *d);
+void vdev_io_begin(struct vdev *d);
+void vdev_io_end(struct vdev *d);
 size_t iov_to_buf(const struct iovec *iov, unsigned int n, size_t skip, void *buf, size_t len);
 size_t buf_to_iov(const struct iovec *iov, unsigned int n, size_t skip,
 		  const void *buf, size_t len);
 
 /* devices.c: what each device does with its buffers. */
 extern const struct vdev_type console_type, block_type, net_type, rng_type;
-void console_setup(struct vdev *d, int in_fd, int out_fd, bool is_tty);
-void block_setup(struct vdev *d, int fd, uint64_t bytes, bool read_only);
+void console_setup(struct vdev *d, int in_fd, int out_fd, int escape);
+void console_resize(struct vdev *d, uint16_t cols, uint16_t rows);
+void block_setup(struct vdev *d, int fd, uint64_t bytes, bool read_only, bool direct);
+bool block_start_thread(struct vdev *d);
 void net_setup(struct vdev *d, int tap_fd, const uint8_t mac[6]);
 void rng_setup(struct vdev *d, int fd);
 

@@ -17,9 +17,11 @@
  *			written at 64 KiB into /dev/vda, read back past the
  *			cache; the host finds it in the image later; on a
  *			disk of more than 4 GiB, a pattern the host wrote
- *			above 4 GiB is read, and one is written there) and
+ *			above 4 GiB is read, and one is written there; a
+ *			range is discarded and one zeroed) and
  *			read 1 MiB from /dev/hwrng
  *	lginit.echo	read a line from the console and say what it was
+ *	lginit.winsize	say the console's size, and again when it changes
  *	lginit.stress=N	run /lgstress (scripts/guest/lgstress.c), if it is
  *			there, for N seconds (default 5): the shadow caching
  *			of the host must never show a stale mapping
@@ -53,6 +55,7 @@
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
+#include <termios.h>
 
 static int failures;
 
@@ -636,21 +639,110 @@ out:
 		close(fd);
 }
 
-/* With lginit.echo: one line from the console, for the Launcher's input. */
+/*
+ * Discard and write-zeroes: 1 MiB at ZERO_OFFSET is written, its first
+ * half discarded (BLKDISCARD) and its second zeroed (BLKZEROOUT); all of
+ * it must then read as zeros, and tests/guest-boot-init.c finds a hole
+ * in the image where the discard was.
+ */
+#define ZERO_OFFSET	(2 << 20)
+#define ZERO_BYTES	(1 << 20)
+
+static void check_block_discard(void)
+{
+	static unsigned char buf[ZERO_BYTES] __attribute__((aligned(4096)));
+	uint64_t discard[2] = { ZERO_OFFSET, ZERO_BYTES / 2 };
+	uint64_t zero[2] = { ZERO_OFFSET + ZERO_BYTES / 2, ZERO_BYTES / 2 };
+	int fd = open("/dev/vda", O_RDWR | O_DIRECT);
+	size_t i;
+
+	memset(buf, 0xa5, sizeof(buf));
+	if (fd < 0 || pwrite(fd, buf, sizeof(buf), ZERO_OFFSET) != sizeof(buf) || fsync(fd)) {
+		fail("block-discard", "writing the range: %s", strerror(errno));
+		goto out;
+	}
+	if (ioctl(fd, BLKDISCARD, discard) || ioctl(fd, BLKZEROOUT, zero)) {
+		fail("block-discard", "BLKDISCARD/BLKZEROOUT: %s", strerror(errno));
+		goto out;
+	}
+	if (pread(fd, buf, sizeof(buf), ZERO_OFFSET) != sizeof(buf)) {
+		fail("block-discard", "reading back: %s", strerror(errno));
+		goto out;
+	}
+	for (i = 0; i < sizeof(buf) && !buf[i]; i++)
+		;
+	if (i < sizeof(buf))
+		fail("block-discard", "byte %zu of the range is %#x, not 0", i, buf[i]);
+	else
+		ok("block-discard", "%d KiB discarded and %d KiB zeroed read back as zeros",
+		   ZERO_BYTES >> 11, ZERO_BYTES >> 11);
+out:
+	if (fd >= 0)
+		close(fd);
+}
+
+/*
+ * With lginit.echo: one line from the console, for the Launcher's input,
+ * said back with its control characters as \xNN.  The console's ISIG is
+ * off meanwhile, so that a ^C arrives as a character.
+ */
 static void check_echo(void)
 {
-	char line[128];
+	char line[128], shown[512];
+	struct termios t, saved;
+	bool have_tty = !tcgetattr(STDIN_FILENO, &saved);
+	size_t i, used = 0;
 	ssize_t n;
 
+	if (have_tty) {
+		t = saved;
+		t.c_lflag &= ~ISIG;
+		tcsetattr(STDIN_FILENO, TCSANOW, &t);
+	}
 	say("lginit: type a line");
 	n = read(STDIN_FILENO, line, sizeof(line) - 1);
+	if (have_tty)
+		tcsetattr(STDIN_FILENO, TCSANOW, &saved);
 	if (n <= 0) {
 		fail("echo", "reading the console: %s", n ? strerror(errno) : "end of file");
 		return;
 	}
 	line[n] = '\0';
 	line[strcspn(line, "\r\n")] = '\0';
-	ok("echo", "got '%s'", line);
+	for (i = 0; line[i] && used < sizeof(shown) - 5; i++) {
+		unsigned char c = line[i];
+
+		used += snprintf(shown + used, sizeof(shown) - used,
+				 c < 32 || c > 126 ? "\\x%02x" : "%c", c);
+	}
+	shown[used] = '\0';
+	ok("echo", "got '%s'", shown);
+}
+
+/*
+ * With lginit.winsize: the console's size as the Launcher's terminal has
+ * it, and again once it changes (the test resizes the terminal).
+ */
+static void check_winsize(void)
+{
+	struct winsize first, now;
+	int i;
+
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &first)) {
+		fail("winsize", "TIOCGWINSZ: %s", strerror(errno));
+		return;
+	}
+	say("lginit: winsize %ux%u", first.ws_col, first.ws_row);
+	for (i = 0; i < 600; i++) {
+		usleep(50000);
+		if (!ioctl(STDOUT_FILENO, TIOCGWINSZ, &now) &&
+		    (now.ws_col != first.ws_col || now.ws_row != first.ws_row)) {
+			ok("winsize", "%ux%u then %ux%u", first.ws_col, first.ws_row,
+			   now.ws_col, now.ws_row);
+			return;
+		}
+	}
+	fail("winsize", "still %ux%u after 30 s", first.ws_col, first.ws_row);
 }
 
 static void check_rng(void)
@@ -738,8 +830,11 @@ int main(int argc, char **argv)
 	if (cmdline_has("lginit.devices")) {
 		check_block();
 		check_block_high();
+		check_block_discard();
 		check_rng();
 	}
+	if (cmdline_has("lginit.winsize"))
+		check_winsize();
 	if (cmdline_has("lginit.echo"))
 		check_echo();
 	if (!cmdline_has("lginit.quick")) {

@@ -20,6 +20,7 @@
  *	ok guest:disk-clean	the second boot cleared the mark on disk
  *	ok guest:block-on-host	the pattern lginit wrote to /dev/vda is in
  *				the image file
+ *	ok guest:discard-on-host the range lginit discarded is a hole
  *	ok guest:block-above-4g	and the one it wrote above 4 GiB (the image
  *				is a sparse 5 GiB file, with a pattern of
  *				ours there for lginit to read)
@@ -81,6 +82,10 @@ static bool load_module(const char *path)
 	return ok;
 }
 
+/* Where lginit discards and zeroes (as in lginit.c). */
+#define ZERO_OFFSET	(2 << 20)
+#define ZERO_BYTES	(1 << 20)
+
 /* Above 4 GiB, as in lginit.c: ours for it to read, then its for us. */
 #define DISK_BYTES	(5ULL << 30)
 #define HIGH_OFFSET	((4ULL << 30) + (1 << 20))
@@ -96,16 +101,37 @@ static void high_pattern(unsigned char *buf, unsigned int seed)
 
 static bool make_disk(const char *path)
 {
+	static unsigned char used[ZERO_BYTES];
 	unsigned char high[HIGH_BYTES];
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	bool ok;
 
 	high_pattern(high, 1);
+	/* Where lginit discards: data, so that only its discard leaves a hole. */
+	memset(used, 0x5a, sizeof(used));
 	ok = fd >= 0 && ftruncate(fd, DISK_BYTES) == 0 &&
-	     pwrite(fd, high, sizeof(high), HIGH_OFFSET) == sizeof(high);
+	     pwrite(fd, high, sizeof(high), HIGH_OFFSET) == sizeof(high) &&
+	     pwrite(fd, used, sizeof(used), ZERO_OFFSET) == sizeof(used);
 	if (fd >= 0)
 		close(fd);
 	result(ok, "host:disk-image", "%s: %m", path);
+	return ok;
+}
+
+/* lginit's discard left a hole, and its zeroed range reads as zeros. */
+
+static bool disk_has_discarded(const char *path)
+{
+	static unsigned char got[ZERO_BYTES];
+	int fd = open(path, O_RDONLY);
+	bool ok = fd >= 0 && lseek(fd, ZERO_OFFSET, SEEK_HOLE) == ZERO_OFFSET &&
+		  pread(fd, got, sizeof(got), ZERO_OFFSET) == sizeof(got);
+	size_t i;
+
+	for (i = 0; ok && i < sizeof(got); i++)
+		ok = !got[i];
+	if (fd >= 0)
+		close(fd);
 	return ok;
 }
 
@@ -273,6 +299,8 @@ int main(int argc, char **argv)
 		       "the mark is still on the disk");
 		result(disk_has_pattern("/tmp/disk.img"), "guest:block-on-host",
 		       "the guest's pattern is not in the image");
+		result(disk_has_discarded("/tmp/disk.img"), "guest:discard-on-host",
+		       "no hole at %#x in the image, or not zeros", ZERO_OFFSET);
 		result(disk_has_high_pattern("/tmp/disk.img"), "guest:block-above-4g",
 		       "the guest's pattern is not in the image at %#llx",
 		       HIGH_OFFSET + HIGH_BYTES);

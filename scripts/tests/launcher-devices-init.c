@@ -44,7 +44,10 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <grp.h>
+#include <linux/if_tun.h>
 #include <sys/reboot.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -54,6 +57,12 @@
 #define HOST_IP		"10.0.2.1"
 #define BRIDGE		"lgbr0"
 #define GUEST_IP	"10.0.2.2"
+/* The unprivileged user's guest, on a tap of its own. */
+#define USER_UID	1000
+#define LGUEST_GID	990		/* the group the udev rule names */
+#define USER_TAP	"lguser0"
+#define USER_HOST_IP	"10.0.4.1"
+#define USER_GUEST_IP	"10.0.4.2"
 #define PORT		5555
 #define TCP_LEN		(1 << 20)
 
@@ -80,7 +89,11 @@ static bool if_up(const char *name, const char *ip)
 	strcpy(ifr.ifr_name, name);
 	inet_pton(AF_INET, ip, &a.sin_addr);
 	memcpy(&ifr.ifr_addr, &a, sizeof(a));
-	ok = s >= 0 && !ioctl(s, SIOCSIFADDR, &ifr) && !ioctl(s, SIOCGIFFLAGS, &ifr);
+	ok = s >= 0 && !ioctl(s, SIOCSIFADDR, &ifr);
+	/* A /24, not the address's class: each form has a network of its own. */
+	inet_pton(AF_INET, "255.255.255.0", &a.sin_addr);
+	memcpy(&ifr.ifr_netmask, &a, sizeof(a));
+	ok = ok && !ioctl(s, SIOCSIFNETMASK, &ifr) && !ioctl(s, SIOCGIFFLAGS, &ifr);
 	ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
 	ok = ok && !ioctl(s, SIOCSIFFLAGS, &ifr);
 	if (s >= 0)
@@ -89,6 +102,7 @@ static bool if_up(const char *name, const char *ip)
 }
 
 static char check_name[64];
+static const char *host_ip = HOST_IP;
 
 /* "guest:tap-ping" and the like: the check, named for the form. */
 static const char *named(const char *form, const char *check)
@@ -116,7 +130,7 @@ static bool ping_host(void)
 	char reply[256];
 	int s = socket(AF_INET, SOCK_RAW, IPPROTO_ICMP), i;
 
-	inet_pton(AF_INET, HOST_IP, &to.sin_addr);
+	inet_pton(AF_INET, host_ip, &to.sin_addr);
 	if (s < 0)
 		return false;
 	setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
@@ -140,13 +154,13 @@ static void guest_tcp(const char *form)
 	size_t i;
 	int s = socket(AF_INET, SOCK_STREAM, 0);
 
-	inet_pton(AF_INET, HOST_IP, &to.sin_addr);
+	inet_pton(AF_INET, host_ip, &to.sin_addr);
 	for (i = 0; i < TCP_LEN; i++)
 		sum += buf[i] = pattern_byte(i);
 	if (s < 0 || connect(s, (struct sockaddr *)&to, sizeof(to)) ||
 	    write(s, buf, TCP_LEN) != TCP_LEN || shutdown(s, SHUT_WR) ||
 	    read(s, &answer, sizeof(answer)) != sizeof(answer)) {
-		result(false, named(form, "tcp"), "talking to %s:%d: %m", HOST_IP, PORT);
+		result(false, named(form, "tcp"), "talking to %s:%d: %m", host_ip, PORT);
 		return;
 	}
 	result(ntohl(answer) == sum, named(form, "tcp"), "host summed %#x, not %#x",
@@ -154,13 +168,32 @@ static void guest_tcp(const char *form)
 	close(s);
 }
 
+/* The user's guest also reads its disk and its entropy source. */
+static void read_some(const char *form, const char *check, const char *path)
+{
+	char buf[4096];
+	int fd = open(path, O_RDONLY);
+
+	result(fd >= 0 && read(fd, buf, sizeof(buf)) == sizeof(buf), named(form, check),
+	       "reading 4 KiB of %s: %m", path);
+	if (fd >= 0)
+		close(fd);
+}
+
 static int guest_main(const char *form)
 {
+	bool user = !strcmp(form, "user");
+
 	lgtest_mounts();
+	if (user) {
+		host_ip = USER_HOST_IP;
+		read_some(form, "block", "/dev/vda");
+		read_some(form, "rng", "/dev/hwrng");
+	}
 	if (!strcmp(form, "prefix")) {
 		/* Only the host's side of the tap is checked. */
-	} else if (if_up("eth0", GUEST_IP)) {
-		result(ping_host(), named(form, "ping"), "no answer from %s", HOST_IP);
+	} else if (if_up("eth0", user ? USER_GUEST_IP : GUEST_IP)) {
+		result(ping_host(), named(form, "ping"), "no answer from %s", host_ip);
 		guest_tcp(form);
 	} else {
 		result(false, named(form, "up"), "cannot configure eth0: %m");
@@ -240,8 +273,16 @@ static void run_guest(const char *form, const char *spec, const char *mask)
 		      "rdinit=/launcher-devices-init", "lgdev.role=guest", role, NULL);
 		_exit(126);
 	}
-	while (waitpid(pid, &status, mask && !seen[0] ? WNOHANG : 0) == 0) {
-		tap_netmask(seen, sizeof(seen));
+	/*
+	 * The last netmask seen while lguest runs: SIOCSIFADDR gives the
+	 * address's class first, and the Launcher's SIOCSIFNETMASK follows.
+	 */
+	while (waitpid(pid, &status, mask ? WNOHANG : 0) == 0) {
+		char now[INET_ADDRSTRLEN];
+
+		tap_netmask(now, sizeof(now));
+		if (now[0])
+			strcpy(seen, now);
 		usleep(20000);
 	}
 	if (mask) {
@@ -252,6 +293,78 @@ static void run_guest(const char *form, const char *spec, const char *mask)
 	snprintf(name, sizeof(name), "host:%s-powered-off", form);
 	result(WIFEXITED(status) && WEXITSTATUS(status) == 0, name,
 	       "lguest ended with status %#x", status);
+}
+
+/*
+ * What an administrator does for a user (lguest.txt, "Without root"): the
+ * udev rule's group and mode on /dev/lguest (the rule is read from the
+ * tree's tools/lguest/60-lguest.rules, so the shipped one is what is
+ * tested), a persistent tap the user owns, configured, and a memlock
+ * limit for the guest's pinned memory.
+ */
+static bool apply_udev_rule(const char *rules)
+{
+	char text[2048] = "", *g, *m;
+	int fd = open(rules, O_RDONLY);
+	bool ok = fd >= 0 && read(fd, text, sizeof(text) - 1) > 0;
+
+	if (fd >= 0)
+		close(fd);
+	g = strstr(text, "GROUP=\"lguest\"");
+	m = strstr(text, "MODE=\"");
+	return ok && g && m && !chown("/dev/lguest", 0, LGUEST_GID) &&
+	       !chmod("/dev/lguest", strtoul(m + 6, NULL, 8));
+}
+
+static bool make_user_tap(void)
+{
+	struct ifreq ifr;
+	int fd = open("/dev/net/tun", O_RDWR);
+	bool ok;
+
+	memset(&ifr, 0, sizeof(ifr));
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+	strcpy(ifr.ifr_name, USER_TAP);
+	ok = fd >= 0 && !ioctl(fd, TUNSETIFF, &ifr) && !ioctl(fd, TUNSETOWNER, USER_UID) &&
+	     !ioctl(fd, TUNSETPERSIST, 1);
+	if (fd >= 0)
+		close(fd);
+	return ok && if_up(USER_TAP, USER_HOST_IP);
+}
+
+static void run_user_guest(void)
+{
+	struct rlimit pin = { 256 << 20, 256 << 20 };
+	gid_t groups[] = { USER_UID, LGUEST_GID };
+	int status, fd;
+	pid_t pid;
+
+	fd = open("/tmp/user.img", O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0 || ftruncate(fd, 1 << 20) || fchown(fd, USER_UID, USER_UID)) {
+		result(false, "host:user-setup", "cannot make /tmp/user.img: %m");
+		return;
+	}
+	close(fd);
+	/* As distributions' own udev rules have it (tun is not lguest's). */
+	chmod("/dev/net/tun", 0666);
+	if (!apply_udev_rule("/60-lguest.rules") || !make_user_tap()) {
+		result(false, "host:user-setup", "udev rule or tap %s: %m", USER_TAP);
+		return;
+	}
+	pid = fork();
+	if (pid == 0) {
+		if (setrlimit(RLIMIT_MEMLOCK, &pin) || setgroups(2, groups) ||
+		    setgid(USER_UID) || setuid(USER_UID) || !setuid(0))
+			_exit(125);
+		execl("/lguest", "/lguest", "--verbose", "--block=/tmp/user.img", "--rng",
+		      "--tunnet=tap:" USER_TAP ":02:00:00:00:00:04", "--initrd=/guest.cpio.gz",
+		      "64", "/guest-vmlinux", "rdinit=/launcher-devices-init", "lgdev.role=guest",
+		      "lgdev.net=user", NULL);
+		_exit(126);
+	}
+	waitpid(pid, &status, 0);
+	result(WIFEXITED(status) && WEXITSTATUS(status) == 0, "host:user-powered-off",
+	       "lguest as uid %d ended with status %#x", USER_UID, status);
 }
 
 /* The bridge the second guest's tap joins, with the host's address. */
@@ -289,6 +402,7 @@ static int host_main(const char *module)
 	else
 		result(false, "host:bridge", "cannot make bridge %s with %s: %m",
 		       BRIDGE, HOST_IP);
+	run_user_guest();
 	if (server > 0)
 		kill(server, SIGKILL);
 	kmemleak_check("host:kmemleak");
@@ -315,6 +429,7 @@ int main(int argc, char **argv)
 		cmdline[0] = '\0';
 	if (strstr(cmdline, "lgdev.role=guest"))
 		return guest_main(strstr(cmdline, "lgdev.net=bridge") ? "bridge" :
-				  strstr(cmdline, "lgdev.net=prefix") ? "prefix" : "tap");
+				  strstr(cmdline, "lgdev.net=prefix") ? "prefix" :
+				  strstr(cmdline, "lgdev.net=user") ? "user" : "tap");
 	return host_main(module);
 }

@@ -129,11 +129,11 @@ static void make_device(struct vdev *d, uint8_t kind)
 	switch (kind & 3) {
 	case 0:
 		vdev_init(d, &console_type, &mem, &env, 0);
-		console_setup(d, pipe_fd[0], null_fd, false);
+		console_setup(d, pipe_fd[0], null_fd, -1);
 		break;
 	case 1:
 		vdev_init(d, &block_type, &mem, &env, 0);
-		block_setup(d, block_fd, 64 * 1024 + (kind >> 4) * 100, kind & 4);
+		block_setup(d, block_fd, 64 * 1024 + (kind >> 4) * 100, kind & 4, false);
 		break;
 	case 2:
 		vdev_init(d, &net_type, &mem, &env, 0);

@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <linux/virtio_blk.h>
 #include <linux/virtio_config.h>
+#include <linux/virtio_console.h>
 #include <linux/virtio_mmio.h>
 #include <linux/virtio_ring.h>
 #include "../virtq.h"
@@ -31,12 +32,12 @@ static uint16_t avail_idx[2];
 static void count_irq(struct vdev *d)
 {
 	(void)d;
-	irqs++;
+	__atomic_add_fetch(&irqs, 1, __ATOMIC_ACQ_REL);	/* also from an I/O thread */
 }
 
 static const struct vdev_env env = { .raise_irq = count_irq };
 
-static void expect(int ok, const char *what)
+static void expect(bool ok, const char *what)
 {
 	printf("%s %s\n", ok ? "ok" : "FAIL", what);
 	if (!ok)
@@ -125,6 +126,29 @@ static void block_request(struct vdev *d, uint32_t type, uint64_t sector, uint32
 	wr(d, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
 }
 
+/* A discard or write-zeroes range where block_request() puts its data. */
+static void set_range(uint64_t sector, uint32_t num, uint32_t flags)
+{
+	struct virtio_blk_discard_write_zeroes *r = gp(DATA + 0x1000);
+
+	r->sector = sector;
+	r->num_sectors = num;
+	r->flags = flags;
+}
+
+static bool file_is(int fd, off_t off, size_t len, uint8_t byte)
+{
+	uint8_t buf[4096];
+	size_t i;
+
+	if (len > sizeof(buf) || pread(fd, buf, len, off) != (ssize_t)len)
+		return false;
+	for (i = 0; i < len; i++)
+		if (buf[i] != byte)
+			return false;
+	return true;
+}
+
 static void check_block(void)
 {
 	static struct vdev d;
@@ -137,7 +161,7 @@ static void check_block(void)
 	if (fd < 0 || ftruncate(fd, 8192))
 		exit(2);
 	vdev_init(&d, &block_type, &mem, &env, 1);
-	block_setup(&d, fd, 8192, false);
+	block_setup(&d, fd, 8192, false, false);
 	bring_up(&d);
 	vdev_mmio_read(&d, VIRTIO_MMIO_CONFIG, 4, &v);
 	expect(v == 16, "block: capacity 16 sectors in config space");
@@ -167,9 +191,41 @@ static void check_block(void)
 	block_request(&d, VIRTIO_BLK_T_GET_ID, 0, 20, true);
 	expect(*status == VIRTIO_BLK_S_OK && !strcmp(gp(DATA + 0x1000), "lguest-block-1"),
 	       "block: GET_ID");
+
+	/* Discard and write-zeroes: one range each, after the header. */
+	memset(gp(DATA + 0x1000), 0x5a, 8192);
+	block_request(&d, VIRTIO_BLK_T_OUT, 0, 8192, false);
+	set_range(8, 8, 0);
+	block_request(&d, VIRTIO_BLK_T_DISCARD, 0, 16, false);
+	expect(*status == VIRTIO_BLK_S_OK && file_is(fd, 4096, 4096, 0) &&
+	       file_is(fd, 0, 4096, 0x5a), "block: a discarded range reads as zeros");
+	set_range(1, 2, 0);
+	block_request(&d, VIRTIO_BLK_T_WRITE_ZEROES, 0, 16, false);
+	expect(*status == VIRTIO_BLK_S_OK && file_is(fd, 512, 1024, 0) &&
+	       file_is(fd, 0, 512, 0x5a) && file_is(fd, 1536, 512, 0x5a),
+	       "block: write-zeroes zeroes just its range");
+	set_range(0, 1, VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP);
+	block_request(&d, VIRTIO_BLK_T_WRITE_ZEROES, 0, 16, false);
+	expect(*status == VIRTIO_BLK_S_OK && file_is(fd, 0, 512, 0),
+	       "block: write-zeroes with unmap");
+	set_range(0, 1, VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP);
+	block_request(&d, VIRTIO_BLK_T_DISCARD, 0, 16, false);
+	expect(*status == VIRTIO_BLK_S_UNSUPP, "block: discard with a flag is UNSUPP");
+	set_range(12, 8, 0);
+	block_request(&d, VIRTIO_BLK_T_DISCARD, 0, 16, false);
+	expect(*status == VIRTIO_BLK_S_IOERR, "block: a discard past the end is IOERR");
+	set_range(~0ULL - 2, 8, 0);
+	block_request(&d, VIRTIO_BLK_T_WRITE_ZEROES, 0, 16, false);
+	expect(*status == VIRTIO_BLK_S_IOERR, "block: a range that wraps is IOERR");
+	block_request(&d, VIRTIO_BLK_T_DISCARD, 0, 10, false);
+	expect(*status == VIRTIO_BLK_S_IOERR, "block: a discard of 10 bytes is IOERR");
+
 	d.read_only = true;
 	block_request(&d, VIRTIO_BLK_T_OUT, 0, 512, false);
 	expect(*status == VIRTIO_BLK_S_IOERR, "block: write to read-only is IOERR");
+	set_range(0, 1, 0);
+	block_request(&d, VIRTIO_BLK_T_DISCARD, 0, 16, false);
+	expect(*status == VIRTIO_BLK_S_IOERR, "block: discard on read-only is IOERR");
 	expect(!guest_is_bad(), "block: the guest stayed good");
 
 	/* Rule breakers. */
@@ -214,7 +270,7 @@ static void check_console_and_net(void)
 	if (pipe(out) || pipe(in) || socketpair(AF_UNIX, SOCK_DGRAM, 0, sp))
 		exit(2);
 	vdev_init(&con, &console_type, &mem, &env, 0);
-	console_setup(&con, in[0], out[1], false);
+	console_setup(&con, in[0], out[1], -1);
 	bring_up(&con);
 	memcpy(gp(DATA), "hello", 5);
 	set_desc(1, 0, DATA, 5, 0, 0);
@@ -261,12 +317,109 @@ static void check_console_and_net(void)
 	       "net: receive adds a header with num_buffers 1");
 }
 
+/*
+ * The same disk served by an I/O thread: QueueNotify only kicks it, the
+ * answer and the interrupt come a moment later from the thread, and a
+ * reset waits for it.
+ */
+static void check_block_thread(void)
+{
+	static struct vdev d;
+	char path[] = "/tmp/vq_check.XXXXXX";
+	uint8_t *status = gp(DATA + 0x3000);
+	struct vring_used *u = gp(RING(0) + 0x2000);
+	int fd = mkstemp(path), i;
+	unsigned int before;
+
+	unlink(path);
+	if (fd < 0 || ftruncate(fd, 8192))
+		exit(2);
+	vdev_init(&d, &block_type, &mem, &env, 1);
+	block_setup(&d, fd, 8192, false, false);
+	expect(block_start_thread(&d), "block thread: starts");
+	bring_up(&d);
+	before = __atomic_load_n(&irqs, __ATOMIC_ACQUIRE);
+	memset(gp(DATA + 0x1000), 0x6b, 512);
+	block_request(&d, VIRTIO_BLK_T_OUT, 5, 512, false);
+	for (i = 0; i < 2000 && !__atomic_load_n(&u->idx, __ATOMIC_ACQUIRE); i++)
+		usleep(1000);
+	expect(u->idx == 1 && *status == VIRTIO_BLK_S_OK && file_is(fd, 5 * 512, 512, 0x6b) &&
+	       __atomic_load_n(&irqs, __ATOMIC_ACQUIRE) == before + 1,
+	       "block thread: a write is answered, with one interrupt, from the thread");
+	wr(&d, VIRTIO_MMIO_STATUS, 0);
+	expect(!d.vq[0].ready && !d.busy, "block thread: a reset waits for it and stops the queue");
+	expect(!guest_is_bad(), "block thread: the guest stayed good");
+}
+
+static unsigned int quits;
+
+static void count_quit(const char *why)
+{
+	(void)why;
+	quits++;
+}
+
+/*
+ * The escape key (Ctrl-a): doubled it is sent once, after it x quits and
+ * other keys vanish; ^C is the guest's.  And the terminal's size.
+ */
+static void check_console_escape(void)
+{
+	static const struct vdev_env quit_env = { .raise_irq = count_irq, .quit = count_quit };
+	static struct vdev con;
+	int out[2], in[2];
+	uint32_t v, gen, before;
+	struct vring_used *u = gp(RING(0) + 0x2000);
+
+	if (pipe(out) || pipe(in))
+		exit(2);
+	vdev_init(&con, &console_type, &mem, &quit_env, 0);
+	console_setup(&con, in[0], out[1], 1);
+	bring_up(&con);
+	set_desc(0, 0, DATA + 0x100, 64, VRING_DESC_F_WRITE, 0);
+	offer(0, 0);
+	wr(&con, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	if (write(in[1], "a\001\001b\001zc\003", 8) != 8)
+		exit(2);
+	vdev_input(&con);
+	expect(used(0, 0)->len == 5 && !memcmp(gp(DATA + 0x100), "a\001bc\003", 5) &&
+	       !quits, "console: Ctrl-a Ctrl-a sends Ctrl-a, Ctrl-a z is dropped, ^C passes");
+	set_desc(0, 1, DATA + 0x200, 64, VRING_DESC_F_WRITE, 0);
+	offer(0, 1);
+	before = u->idx;
+	if (write(in[1], "\x01x", 2) != 2)
+		exit(2);
+	vdev_input(&con);
+	expect(quits == 1 && u->idx == before, "console: Ctrl-a x quits, and the guest gets nothing");
+
+	vdev_mmio_read(&con, VIRTIO_MMIO_CONFIG_GENERATION, 4, &gen);
+	before = irqs;
+	console_resize(&con, 100, 40);
+	vdev_mmio_read(&con, VIRTIO_MMIO_CONFIG, 2, &v);
+	expect(v == 100 && irqs == before + 1 && (con.isr & VIRTIO_MMIO_INT_CONFIG) &&
+	       (con.features & (1ULL << VIRTIO_CONSOLE_F_SIZE)),
+	       "console: a new size is in config space, with a config interrupt");
+	vdev_mmio_read(&con, VIRTIO_MMIO_CONFIG + 2, 2, &v);
+	expect(v == 40, "console: rows after cols");
+	vdev_mmio_read(&con, VIRTIO_MMIO_CONFIG_GENERATION, 4, &v);
+	expect(v != gen, "console: the config generation moved");
+	before = irqs;
+	console_resize(&con, 100, 40);
+	expect(irqs == before, "console: the same size again is no news");
+	close(in[0]);
+	close(in[1]);
+	close(out[0]);
+	close(out[1]);
+}
+
 int main(void)
 {
 	mem.size = MEM_SIZE;
 	mem.base = calloc(1, MEM_SIZE);
 	check_block();
 	check_console_and_net();
+	check_console_escape();
+	check_block_thread();
 	printf("vq_check: %u failures\n", failures);
 	return failures ? 1 : 0;
 }
