@@ -78,12 +78,12 @@ static void console_notify(struct vdev *d, unsigned int q)
 	}
 }
 
-/* "Ctrl-a" for 1: the escape key as the user types it. */
+/* "Ctrl-a" for 1, "Ctrl-]" for 29: the escape key as the user types it. */
 static const char *key_name(int key)
 {
 	static char name[8];
 
-	snprintf(name, sizeof(name), "Ctrl-%c", key + 'a' - 1);
+	snprintf(name, sizeof(name), "Ctrl-%c", key <= 26 ? key + 'a' - 1 : key + '@');
 	return name;
 }
 
@@ -127,10 +127,64 @@ static size_t console_escape(struct vdev *d, uint8_t *buf, size_t len)
 	return kept;
 }
 
+/* Can the guest take input now? */
+static bool console_ready(const struct vdev *d)
+{
+	return vdev_driver_ok(d) && d->vq[0].ready && !d->input_stalled;
+}
+
+/*
+ * On a terminal the keys are read even while the guest takes none (early
+ * boot, a guest that hangs): the escape key must always work.  What is
+ * for the guest waits in d->ahead, and once that is full we stop reading.
+ */
+static bool console_reads_ahead(const struct vdev *d)
+{
+	return d->escape >= 0 && d->ahead_len < sizeof(d->ahead);
+}
+
+static bool read_input(struct vdev *d, uint8_t *buf, size_t len, ssize_t *n)
+{
+	*n = read(d->in_fd, buf, len);
+	if (*n > 0)
+		return true;
+	if (!(*n < 0 && (errno == EAGAIN || errno == EINTR)))
+		d->in_fd = -1;		/* end of input */
+	return false;
+}
+
+static void console_read_ahead(struct vdev *d)
+{
+	ssize_t n;
+
+	if (!readable(d->in_fd) ||
+	    !read_input(d, d->ahead + d->ahead_len, sizeof(d->ahead) - d->ahead_len, &n))
+		return;
+	d->ahead_len += console_escape(d, d->ahead + d->ahead_len, n);
+}
+
+/* The keys read ahead go first, as far as the guest's buffers take them. */
+static void console_give_ahead(struct vdev *d, struct virtq *q)
+{
+	size_t n;
+
+	while (d->ahead_len) {
+		if (vq_pop(d, q, &chain) != 1) {
+			d->input_stalled = !guest_is_bad();
+			return;
+		}
+		n = buf_to_iov(chain.in, chain.n_in, 0, d->ahead, d->ahead_len);
+		vq_push(q, chain.head, n);
+		memmove(d->ahead, d->ahead + n, d->ahead_len - n);
+		d->ahead_len -= n;
+	}
+}
+
 /*
  * Input goes into the buffers the guest left on queue 0, as much as
  * each takes.  With no buffer left we stop watching stdin until the guest
- * kicks that queue; at end of file we stop for good.
+ * kicks that queue (on a terminal: we read ahead); at end of file we stop
+ * for good.
  */
 static void console_input(struct vdev *d)
 {
@@ -139,7 +193,12 @@ static void console_input(struct vdev *d)
 	size_t len;
 	ssize_t n;
 
-	while (d->in_fd >= 0 && readable(d->in_fd)) {
+	if (!console_ready(d)) {
+		console_read_ahead(d);
+		return;
+	}
+	console_give_ahead(d, q);
+	while (!d->ahead_len && d->in_fd >= 0 && readable(d->in_fd)) {
 		if (vq_pop(d, q, &chain) != 1) {
 			d->input_stalled = !guest_is_bad();
 			break;
@@ -149,12 +208,8 @@ static void console_input(struct vdev *d)
 			vq_push(q, chain.head, 0);	/* a useless buffer */
 			continue;
 		}
-		n = read(d->in_fd, buf, len);
-		if (n <= 0) {
+		if (!read_input(d, buf, len, &n)) {
 			vq_unpop(q);
-			if (n < 0 && (errno == EAGAIN || errno == EINTR))
-				break;
-			d->in_fd = -1;		/* end of input */
 			break;
 		}
 		if (d->escape >= 0)
@@ -175,6 +230,7 @@ const struct vdev_type console_type = {
 	.input_queue = 0,
 	.notify = console_notify,
 	.input = console_input,
+	.reads_ahead = console_reads_ahead,
 };
 
 /*
@@ -239,23 +295,33 @@ static unsigned int iov_slice(const struct iovec *src, unsigned int n, size_t sk
 
 /*
  * With O_DIRECT the guest's buffers must be aligned to the file's blocks;
- * a request whose are not goes through an aligned copy instead.
+ * the rest of a request whose are not goes through an aligned copy, a
+ * bounded chunk at a time (the guest chooses the length).  Returns 0 or
+ * -1 with errno.
  */
-static ssize_t block_bounce(struct vdev *d, bool is_read, const struct iovec *data,
-			    unsigned int n, size_t len, uint64_t off)
+#define BOUNCE_BYTES	(256 << 10)
+
+static int block_bounce(struct vdev *d, bool is_read, const struct iovec *data,
+			unsigned int n, size_t len, uint64_t off)
 {
+	size_t done = 0, chunk;
 	void *buf;
 	ssize_t r;
 
-	if (posix_memalign(&buf, 4096, len ? len : 1))
+	if (posix_memalign(&buf, 4096, BOUNCE_BYTES))
 		return -1;
-	if (!is_read)
-		iov_to_buf(data, n, 0, buf, len);
-	r = is_read ? pread(d->out_fd, buf, len, off) : pwrite(d->out_fd, buf, len, off);
-	if (is_read && r > 0)
-		buf_to_iov(data, n, 0, buf, r);
+	for (; done < len; done += chunk, off += chunk) {
+		chunk = len - done < BOUNCE_BYTES ? len - done : BOUNCE_BYTES;
+		if (!is_read)
+			iov_to_buf(data, n, done, buf, chunk);
+		r = is_read ? pread(d->out_fd, buf, chunk, off) : pwrite(d->out_fd, buf, chunk, off);
+		if (r != (ssize_t)chunk)
+			break;
+		if (is_read)
+			buf_to_iov(data, n, done, buf, chunk);
+	}
 	free(buf);
-	return r;
+	return done == len ? 0 : -1;
 }
 
 static uint8_t block_rw(struct vdev *d, const struct vq_chain *c,
@@ -265,6 +331,7 @@ static uint8_t block_rw(struct vdev *d, const struct vq_chain *c,
 	bool is_read = hdr->type == VIRTIO_BLK_T_IN;
 	uint64_t off = hdr->sector * 512;
 	unsigned int n, i = 0;
+	size_t done = 0;
 	ssize_t r;
 
 	if (hdr->sector > d->capacity || len % 512 ||
@@ -283,17 +350,18 @@ static uint8_t block_rw(struct vdev *d, const struct vq_chain *c,
 			    : pwritev(d->out_fd, data + i, n - i, off);
 		if (r < 0 && errno == EINTR)
 			continue;
-		if (r < 0 && errno == EINVAL && d->direct && i == 0) {
-			r = block_bounce(d, is_read, data, n, len, off);
-			if (r != (ssize_t)len)
+		if (r < 0 && errno == EINVAL && d->direct) {
+			/* data[i..] is what is left, from off on. */
+			if (block_bounce(d, is_read, data + i, n - i, len - done, off))
 				return VIRTIO_BLK_S_IOERR;
 			if (is_read)
-				*written += r;
+				*written += len - done;
 			return VIRTIO_BLK_S_OK;
 		}
 		if (r <= 0)
 			return VIRTIO_BLK_S_IOERR;
 		off += r;
+		done += r;
 		if (is_read)
 			*written += r;
 		/* Step over what was done: whole entries, then part of one. */
@@ -320,7 +388,8 @@ static uint8_t block_rw(struct vdev *d, const struct vq_chain *c,
 
 static int write_zeros(int fd, uint64_t off, uint64_t len)
 {
-	static const uint8_t zeros[65536];
+	/* Aligned, for a file opened with O_DIRECT. */
+	static const uint8_t zeros[65536] __attribute__((aligned(4096)));
 	ssize_t r;
 
 	while (len) {
@@ -382,11 +451,11 @@ static uint8_t block_get_id(struct vdev *d, const struct vq_chain *c, uint32_t *
 }
 
 /*
- * One request: its status byte written last.  Returns the used length
- * (what we wrote into the guest's buffers), or -1 for a chain that is
- * the guest's fault, which gets no answer.
+ * One request: its status byte written last.  Sets *used to what we
+ * wrote into the guest's buffers; false for a chain that is the guest's
+ * fault, which gets no answer.
  */
-static int block_request(struct vdev *d, const struct vq_chain *c)
+static bool block_request(struct vdev *d, const struct vq_chain *c, uint32_t *used)
 {
 	struct virtio_blk_outhdr hdr;
 	size_t data_len;
@@ -395,7 +464,7 @@ static int block_request(struct vdev *d, const struct vq_chain *c)
 
 	if (c->out_len < sizeof(hdr) || c->in_len < 1) {
 		guest_bad("virtio-blk: request %u without a header or a status byte", c->head);
-		return -1;
+		return false;
 	}
 	iov_to_buf(c->out, c->n_out, 0, &hdr, sizeof(hdr));
 	switch (hdr.type) {
@@ -423,7 +492,8 @@ static int block_request(struct vdev *d, const struct vq_chain *c)
 	}
 	/* The status byte is the last byte the guest let us write. */
 	buf_to_iov(c->in, c->n_in, c->in_len - 1, &status, 1);
-	return written + 1;
+	*used = written + 1;
+	return true;
 }
 
 /*
@@ -436,15 +506,17 @@ static int block_request(struct vdev *d, const struct vq_chain *c)
 static void block_serve(struct vdev *d, struct vq_chain *c)
 {
 	struct virtq *q = &d->vq[0];
-	int len;
+	uint32_t used;
+	bool ok;
 
-	while (!guest_is_bad() && q->ready && vq_pop(d, q, c) == 1) {
+	/* Not while the main thread holds us (a register write waits). */
+	while (!guest_is_bad() && q->ready && !d->hold && vq_pop(d, q, c) == 1) {
 		vdev_io_begin(d);
-		len = block_request(d, c);
+		ok = block_request(d, c, &used);
 		vdev_io_end(d);
-		if (len < 0)
+		if (!ok)
 			break;
-		vq_push(q, c->head, len);
+		vq_push(q, c->head, used);
 		vq_interrupt(d, q);
 	}
 	if (guest_is_bad() && d->env && d->env->wake)
@@ -491,6 +563,7 @@ void block_setup(struct vdev *d, int fd, uint64_t bytes, bool read_only, bool di
 {
 	struct virtio_blk_config cfg;
 
+	memset(&cfg, 0, sizeof(cfg));
 	d->out_fd = fd;
 	d->capacity = bytes / 512;
 	d->read_only = read_only;
@@ -500,7 +573,11 @@ void block_setup(struct vdev *d, int fd, uint64_t bytes, bool read_only, bool di
 		d->features |= 1ULL << VIRTIO_BLK_F_RO;
 	else
 		d->features |= 1ULL << VIRTIO_BLK_F_DISCARD | 1ULL << VIRTIO_BLK_F_WRITE_ZEROES;
-	memset(&cfg, 0, sizeof(cfg));
+	/* O_DIRECT on a disk of 4 KiB sectors wants whole ones: say so. */
+	if (direct) {
+		d->features |= 1ULL << VIRTIO_BLK_F_BLK_SIZE;
+		cfg.blk_size = 4096;
+	}
 	cfg.capacity = d->capacity;
 	/* Header and status take two descriptors of a chain. */
 	cfg.seg_max = VQ_MAX_SIZE - 2;

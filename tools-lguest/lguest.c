@@ -186,10 +186,13 @@ static int resized;
 
 static void on_winch(int sig)
 {
+	int saved = errno;
+
 	(void)sig;
 	__atomic_store_n(&resized, 1, __ATOMIC_RELAXED);
 	if (lguest_fd >= 0)
 		ioctl(lguest_fd, LGUEST_BREAK);
+	errno = saved;
 }
 
 static void setup_terminal(void)
@@ -360,7 +363,8 @@ static void parse_tap_address(const char *arg, char *ip, struct net_spec *n)
 		*slash = '\0';
 		errno = 0;
 		prefix = strtoul(slash + 1, &end, 10);
-		if (errno || end == slash + 1 || *end || prefix < 1 || prefix > 32)
+		if (errno || slash[1] < '0' || slash[1] > '9' || strlen(slash + 1) > 2 || *end ||
+		    prefix < 1 || prefix > 32)
 			bad_usage("--tunnet=%s: '/%s' is not a prefix length from 1 to 32",
 				  arg, slash + 1);
 	}
@@ -426,6 +430,10 @@ static void add_net(const char *arg)
 	int fd;
 
 	parse_tunnet(arg, &n, true);
+	/* Attach only: as root, TUNSETIFF would make one (and expand %d). */
+	if (n.tap[0] && (strchr(n.tap, '%') || !if_nametoindex(n.tap)))
+		fail("--tunnet=tap:%s: there is no such tap (ip tuntap add %s mode tap user <you>)",
+		     n.tap, n.tap);
 	fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
 	if (fd < 0)
 		fail("cannot open /dev/net/tun: %m (--tunnet needs the tun driver, CONFIG_TUN)");
@@ -587,12 +595,13 @@ static const struct option long_options[] = {
 /* --escape=^<key> (a control key: ^a, ^], ...) or none. */
 static int parse_escape(const char *arg)
 {
-	int c;
+	int c = arg[0] == '^' && arg[1] && !arg[2] ? arg[1] : -1;
 
 	if (!strcmp(arg, "none"))
 		return -1;
-	c = arg[0] == '^' && arg[1] && !arg[2] ? arg[1] & ~0x20 : -1;
-	if (c < '@' || c > '_' || c == '@' || c == '[')
+	if (c >= 'a' && c <= 'z')
+		c -= 'a' - 'A';
+	if (!(c >= 'A' && c <= 'Z') && !strchr("\\]^_", c))
 		bad_usage("--escape=%s: want ^a to ^z, ^\\, ^], ^^ or ^_ (a control key), or none",
 			  arg);
 	return c - '@';
@@ -1025,6 +1034,14 @@ static void lookup_user(void)
 	if (!f)
 		fail("--username=%s: cannot read /etc/passwd: %m", opt.user);
 	while (fgets(line, sizeof(line), f)) {
+		/* A line too long for us is no one's: skip all of it. */
+		if (!strchr(line, '\n') && !feof(f)) {
+			int c;
+
+			while ((c = fgetc(f)) != EOF && c != '\n')
+				;
+			continue;
+		}
 		line[strcspn(line, "\n")] = '\0';
 		rest = line;
 		for (i = 0; i < 4; i++)

@@ -41,7 +41,7 @@ static const int allowed[] = {
 	__NR_preadv, __NR_pwritev, __NR_poll, __NR_fsync, __NR_fdatasync, __NR_fallocate,
 	__NR_lseek, __NR_close, __NR_munmap, __NR_madvise, __NR_mprotect, __NR_brk,
 	__NR_futex, __NR_rt_sigreturn, __NR_rt_sigprocmask, __NR_rt_sigaction,
-	__NR_getpid, __NR_gettid, __NR_tgkill, __NR_exit, __NR_exit_group,
+	__NR_getpid, __NR_gettid, __NR_exit, __NR_exit_group,
 	__NR_restart_syscall, __NR_sched_yield, __NR_clock_gettime, __NR_gettimeofday,
 	__NR_nanosleep, __NR_clock_nanosleep,
 #ifdef __NR_mmap2
@@ -63,7 +63,10 @@ static const int allowed[] = {
 	__NR_fstat,
 #endif
 #ifdef __NR_statx
-	__NR_statx,
+	__NR_statx,			/* fstat() of the initrd, for a reboot */
+#endif
+#ifdef __NR_newfstatat
+	__NR_newfstatat,		/* ... as x86-64's C library does it */
 #endif
 #ifdef __NR_clock_gettime64
 	__NR_clock_gettime64,
@@ -116,7 +119,7 @@ static void on_sigsys(int sig, siginfo_t *si, void *ctx)
 
 const char *sandbox_start(bool selftest, void (*on_stop)(void))
 {
-	struct sock_filter f[4 + 2 * (ARRAY_SIZE(allowed) + ARRAY_SIZE(allowed_ioctls)) + 8];
+	struct sock_filter f[4 + 2 * (ARRAY_SIZE(allowed) + ARRAY_SIZE(allowed_ioctls)) + 13];
 	struct sigaction sa = { .sa_sigaction = on_sigsys, .sa_flags = SA_SIGINFO };
 	struct sock_fprog prog = { .filter = f };
 	unsigned int i, n = 0;
@@ -129,6 +132,12 @@ const char *sandbox_start(bool selftest, void (*on_stop)(void))
 		f[n++] = (struct sock_filter)IF_EQ(allowed[i]);
 		f[n++] = (struct sock_filter)ALLOW;
 	}
+	/* raise() in a fatal signal's handler: to ourselves only. */
+	f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_tgkill, 0, 4);
+	f[n++] = (struct sock_filter)LOAD(args[0]);
+	f[n++] = (struct sock_filter)IF_EQ((unsigned int)getpid());
+	f[n++] = (struct sock_filter)ALLOW;
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP);
 	/* An ioctl: its request (the low word of the second argument). */
 	f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_ioctl, 1, 0);
 	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP);

@@ -130,7 +130,8 @@ int vq_pop(struct vdev *d, struct virtq *q, struct vq_chain *c)
 
 	if (!q->ready)
 		return 0;
-	avail_idx = q->avail->idx;
+	/* The guest may run meanwhile (an I/O thread): its entries first. */
+	avail_idx = __atomic_load_n(&q->avail->idx, __ATOMIC_ACQUIRE);
 	waiting = (uint16_t)(avail_idx - q->last_avail);
 	if (!waiting)
 		return 0;
@@ -212,7 +213,14 @@ void vq_interrupt(struct vdev *d, struct virtq *q)
 	if (!q->pushed)
 		return;
 	q->pushed = false;
-	if (q->avail->flags & VRING_AVAIL_F_NO_INTERRUPT)
+	/*
+	 * With the guest running (an I/O thread), our used->idx store and
+	 * this load of its flag must not pass each other, or we could miss
+	 * its clearing NO_INTERRUPT after it found nothing new: a full
+	 * barrier, as the guest has between the two on its side.
+	 */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&q->avail->flags, __ATOMIC_RELAXED) & VRING_AVAIL_F_NO_INTERRUPT)
 		return;
 	d->isr |= VIRTIO_MMIO_INT_VRING;
 	if (d->env && d->env->raise_irq)
@@ -300,11 +308,20 @@ static void unlock_dev(struct vdev *d)
 		pthread_mutex_unlock(&d->lock);
 }
 
-/* With the lock: until the request in flight is done. */
+/*
+ * With the lock: until the request in flight is done.  The thread takes
+ * no further one meanwhile (hold), however many the guest has queued, and
+ * is kicked again afterwards for the rest (if the queue still exists).
+ */
 static void wait_idle(struct vdev *d)
 {
-	while (d->threaded && d->busy)
+	if (!d->threaded || !d->busy)
+		return;
+	d->hold = true;
+	while (d->busy)
 		pthread_cond_wait(&d->idle, &d->lock);
+	d->hold = false;
+	vdev_kick_io(d);
 }
 
 void vdev_kick_io(struct vdev *d)
@@ -368,8 +385,11 @@ bool vdev_driver_ok(const struct vdev *d)
 /* Should the Launcher watch in_fd for us? */
 bool vdev_wants_input(const struct vdev *d)
 {
-	return d->in_fd >= 0 && d->type->input && !d->input_stalled &&
-	       vdev_driver_ok(d) && d->vq[d->type->input_queue].ready;
+	if (d->in_fd < 0 || !d->type->input)
+		return false;
+	if (d->type->reads_ahead && d->type->reads_ahead(d))
+		return true;
+	return !d->input_stalled && vdev_driver_ok(d) && d->vq[d->type->input_queue].ready;
 }
 
 void vdev_input(struct vdev *d)

@@ -77,6 +77,8 @@ struct vdev_type {
 	void (*notify)(struct vdev *d, unsigned int q);
 	/* Input may wait on in_fd: take what fits. */
 	void (*input)(struct vdev *d);
+	/* Wants input even while the guest takes none (or NULL). */
+	bool (*reads_ahead)(const struct vdev *d);
 };
 
 /* How devices reach the world outside (the Launcher, or a harness). */
@@ -117,6 +119,8 @@ struct vdev {
 	bool direct;			/* block: opened O_DIRECT */
 	int escape;			/* console: the escape key, or -1 */
 	bool escaped;			/* console: the last key was it */
+	uint8_t ahead[256];		/* console: keys the guest did not take yet */
+	unsigned int ahead_len;
 
 	/*
 	 * An I/O thread of its own (block): lock covers everything above
@@ -127,7 +131,7 @@ struct vdev {
 	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t kick, idle;
-	bool kicked, busy, started;
+	bool kicked, busy, started, hold;
 };
 
 /* The first reason the guest broke a rule, or "" while it behaves. */

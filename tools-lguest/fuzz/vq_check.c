@@ -412,6 +412,42 @@ static void check_console_escape(void)
 	close(out[1]);
 }
 
+/*
+ * Keys typed before the guest takes input: read ahead, so that Ctrl-a x
+ * works in early boot, and the rest given once the guest has buffers.
+ */
+static void check_console_read_ahead(void)
+{
+	static const struct vdev_env quit_env = { .raise_irq = count_irq, .quit = count_quit };
+	static struct vdev con;
+	int out[2], in[2];
+
+	if (pipe(out) || pipe(in))
+		exit(2);
+	quits = 0;
+	vdev_init(&con, &console_type, &mem, &quit_env, 0);
+	console_setup(&con, in[0], out[1], 1);
+	if (write(in[1], "ab", 2) != 2)
+		exit(2);
+	expect(vdev_wants_input(&con), "console: wants keys before the guest is ready");
+	vdev_input(&con);
+	expect(con.ahead_len == 2, "console: the keys wait for the guest");
+	if (write(in[1], "\001x", 2) != 2)
+		exit(2);
+	vdev_input(&con);
+	expect(quits == 1, "console: Ctrl-a x quits before the guest takes input");
+	bring_up(&con);
+	set_desc(0, 0, DATA + 0x100, 64, VRING_DESC_F_WRITE, 0);
+	offer(0, 0);
+	wr(&con, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	expect(used(0, 0)->len == 2 && !memcmp(gp(DATA + 0x100), "ab", 2) && !con.ahead_len,
+	       "console: and reach it once it has a buffer");
+	close(in[0]);
+	close(in[1]);
+	close(out[0]);
+	close(out[1]);
+}
+
 int main(void)
 {
 	mem.size = MEM_SIZE;
@@ -419,6 +455,7 @@ int main(void)
 	check_block();
 	check_console_and_net();
 	check_console_escape();
+	check_console_read_ahead();
 	check_block_thread();
 	printf("vq_check: %u failures\n", failures);
 	return failures ? 1 : 0;
