@@ -544,16 +544,15 @@ static void setup_console(void)
 	}
 }
 
-#define BLOCK_OFFSET	(64 << 10)
-#define BLOCK_BYTES	(256 << 10)
+#include "../tests/lgtest-disk.h"
 
-/* The pattern tests/guest-boot-init.c looks for in the image, too. */
+/* The pattern tests/guest-boot-init.c looks for in the image. */
 static void block_pattern(unsigned char *buf)
 {
 	size_t i;
 
 	for (i = 0; i < BLOCK_BYTES; i++)
-		buf[i] = (unsigned char)(i * 7 + i / 4096);
+		buf[i] = block_pattern_byte(i);
 }
 
 static void check_block(void)
@@ -592,17 +591,6 @@ static void check_block(void)
  * HIGH_BYTES of high_pattern(1) at HIGH_OFFSET before starting lguest, and
  * finds high_pattern(2) right after it once we are done.
  */
-#define HIGH_OFFSET	((4ULL << 30) + (1 << 20))
-#define HIGH_BYTES	4096
-
-static void high_pattern(unsigned char *buf, unsigned int seed)
-{
-	size_t i;
-
-	for (i = 0; i < HIGH_BYTES; i++)
-		buf[i] = (unsigned char)(i * 11 + seed * 101);
-}
-
 static void check_block_high(void)
 {
 	static unsigned char want[HIGH_BYTES] __attribute__((aligned(4096)));
@@ -645,9 +633,6 @@ out:
  * it must then read as zeros, and tests/guest-boot-init.c finds a hole
  * in the image where the discard was.
  */
-#define ZERO_OFFSET	(2 << 20)
-#define ZERO_BYTES	(1 << 20)
-
 static void check_block_discard(void)
 {
 	static unsigned char buf[ZERO_BYTES] __attribute__((aligned(4096)));

@@ -82,22 +82,9 @@ static bool load_module(const char *path)
 	return ok;
 }
 
-/* Where lginit discards and zeroes (as in lginit.c). */
-#define ZERO_OFFSET	(2 << 20)
-#define ZERO_BYTES	(1 << 20)
+#include "lgtest-disk.h"
 
-/* Above 4 GiB, as in lginit.c: ours for it to read, then its for us. */
-#define DISK_BYTES	(5ULL << 30)
-#define HIGH_OFFSET	((4ULL << 30) + (1 << 20))
-#define HIGH_BYTES	4096
-
-static void high_pattern(unsigned char *buf, unsigned int seed)
-{
-	size_t i;
-
-	for (i = 0; i < HIGH_BYTES; i++)
-		buf[i] = (unsigned char)(i * 11 + seed * 101);
-}
+#define DISK_BYTES	(5ULL << 30)	/* sparse: the marks above 4 GiB */
 
 static bool make_disk(const char *path)
 {
@@ -216,10 +203,7 @@ static int run_guest(struct seen *s)
 	return status;
 }
 
-#define BLOCK_OFFSET	(64 << 10)
-#define BLOCK_BYTES	(256 << 10)
-
-/* Did lginit's block check reach the image?  Same pattern as lginit.c. */
+/* Did lginit's block check reach the image?  (Its pattern: lgtest-disk.h.) */
 static bool disk_has_pattern(const char *path)
 {
 	static unsigned char got[BLOCK_BYTES];
@@ -228,7 +212,7 @@ static bool disk_has_pattern(const char *path)
 	size_t i;
 
 	for (i = 0; ok && i < BLOCK_BYTES; i++)
-		ok = got[i] == (unsigned char)(i * 7 + i / 4096);
+		ok = got[i] == block_pattern_byte(i);
 	if (fd >= 0)
 		close(fd);
 	return ok;
