@@ -69,6 +69,7 @@ static void result(bool ok, const char *name, const char *fmt, ...)
 }
 
 #include "lgtest-kmemleak.h"
+#include "lgtest-mounts.h"
 
 /* Run the Launcher with argv (NULL-terminated), as uid if not 0. */
 static void run_lguest(char *const argv[], uid_t uid, struct run *r)
@@ -638,17 +639,11 @@ static void make_image(const char *path)
 
 static void prepare(void)
 {
-	mkdir("/proc", 0755);
-	mkdir("/sys", 0755);
-	mkdir("/dev", 0755);
-	mkdir("/tmp", 01777);
+	lgtest_mounts();
 	mkdir("/etc", 0755);
-	mount("proc", "/proc", "proc", 0, NULL);
-	mount("sysfs", "/sys", "sysfs", 0, NULL);
-	mount("devtmpfs", "/dev", "devtmpfs", 0, NULL);
+	/* The tty cases' ptys. */
 	mkdir("/dev/pts", 0755);
 	mount("devpts", "/dev/pts", "devpts", 0, "ptmxmode=0666");
-	mount("tmpfs", "/tmp", "tmpfs", 0, NULL);
 	write_file("/etc/passwd", "root:x:0:0::/:/none\nnobody:x:65534:65534::/:/none\n"
 		   "lgempty::1234:5678:::\nlgnoid:x:::::\n", 0644);
 	make_image("/tmp/disk.img");
