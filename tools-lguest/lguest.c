@@ -12,18 +12,20 @@
  * Devices are virtio-mmio: each is one page in a window just above the
  * guest's memory, announced on the guest's command line.  The guest's
  * accesses there come back to us as exits, which we decode and answer
- * (handle_mmio()); the real work happens in virtq.c and devices.c, which
+ * (mmio.c); the real work happens in virtq.c and the device files, which
  * walk the guest's rings.  Input (the terminal, the tap) is watched by a
  * second thread, which only pokes us with LGUEST_BREAK, and the guest is
- * never polled.  Device state stays in this thread, but for the disks:
- * each has an I/O thread, so that a slow request does not stop the guest
- * (vdev_start_io() in virtq.c).
+ * never polled (inputs.c).  Device state stays in this thread, but for
+ * disks and shared folders: each has an I/O thread, so that a slow
+ * request does not stop the guest (vdev_start_io() in virtq.c).
+ *
+ * This file reads the options, creates the devices, drops privileges and
+ * puts it all together (main()); lguest.h says where the rest is.
  *
  * See tools/lguest/lguest.txt for how to use it.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
-#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -31,31 +33,21 @@
 #include <limits.h>
 #include <net/if.h>
 #include <netinet/in.h>
-#include <poll.h>
-#include <pthread.h>
-#include <semaphore.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/ioctl.h>
-#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <termios.h>
 #include <unistd.h>
-#include <asm/bootparam.h>
-#include <asm/lguest_hcall.h>
 #include <linux/if_tun.h>
-#include <linux/lguest_launcher.h>
 #include <linux/sockios.h>
 #include <linux/version.h>
-#include "insn.h"
+#include "lguest.h"
 #include "sandbox.h"
-#include "virtq.h"
 
 /* The host's ABI has one layout for 32- and 64-bit Launchers. */
 _Static_assert(sizeof(struct lguest_setup) == 40, "struct lguest_setup");
@@ -64,59 +56,14 @@ _Static_assert(sizeof(struct lguest_exit) == 160, "struct lguest_exit");
 /* Disk images may be larger than 2 GiB: see the Makefile. */
 _Static_assert(sizeof(off_t) == 8, "build with -D_FILE_OFFSET_BITS=64");
 
-/*
- * L:020 The guest's physical memory map.  The kernel links itself to
- * load at 16 MiB; below it we put the boot parameters and the command
- * line, at the top of memory the initrd, and right above memory the
- * device window, one page per device.  The limits keep all of it inside
- * what a 3G/1G guest can map as lowmem, and the window below the guest
- * kernel's own addresses.
- */
-#define MEM_MIN_MB		32
-#define MEM_MAX_MB		768
-#define BOOT_PARAMS_GPA		0x10000
-#define CMDLINE_GPA		0x11000
-#define CMDLINE_MAX		2048	/* the x86 kernel's COMMAND_LINE_SIZE */
-#define MAX_DEVICES		15	/* IRQs 1-15; 0 is the guest's timer */
-#define PAGE			4096UL
+struct options opt;
+struct guest_mem mem;
+int lguest_fd = -1;
+struct lguest_setup setup;
+struct vdev devices[MAX_DEVICES];
+unsigned int ndevices;
 
-/*
- * L:015 How lguest ends, so that a script can tell (lguest.txt has the
- * same table).  A signal that kills us is the shell's 128 + its number.
- */
-enum {
-	LG_EXIT_POWER_OFF = 0,		/* also a restart under --no-reboot */
-	LG_EXIT_ERROR = 1,		/* lguest's own trouble */
-	LG_EXIT_USAGE = 2,		/* a bad command line */
-	LG_EXIT_CRASH = 3,		/* the guest panicked */
-	LG_EXIT_KILLED = 4,		/* the host, or we, ended a misbehaving guest */
-	LG_EXIT_QUIT = 5,		/* the user asked, from the console */
-};
-
-static struct {
-	bool verbose, stats, no_reboot, no_sandbox, sandbox_selftest;
-	int escape;			/* the console's escape key, or -1 */
-	unsigned long mem_mb;
-	const char *kernel, *initrd, *user, *chroot;
-	char *const *args;		/* for the guest's command line */
-	int nargs;
-} opt;
-
-static struct guest_mem mem;
-static int lguest_fd = -1;
-static struct lguest_setup setup;
-static int kernel_fd = -1, initrd_fd = -1;
-static uint64_t kernel_end;		/* first byte after the loaded kernel */
-static char cmdline[CMDLINE_MAX];
-
-static struct vdev devices[MAX_DEVICES];
-static unsigned int ndevices;
-
-static void launcher_quit(const char *why);
-static void raise_irq(struct vdev *d);
-static void console_marks(const void *buf, size_t len);
-static void wake_main_thread(void);
-static struct vdev_env env = {
+struct vdev_env env = {
 	.raise_irq = raise_irq,
 	.quit = launcher_quit,
 	.wake = wake_main_thread,
@@ -131,7 +78,7 @@ static void complain(const char *fmt, va_list ap)
 	fprintf(stderr, "\n");
 }
 
-static void __attribute__((noreturn, format(printf, 1, 2))) fail(const char *fmt, ...)
+void __attribute__((noreturn, format(printf, 1, 2))) fail(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -141,7 +88,7 @@ static void __attribute__((noreturn, format(printf, 1, 2))) fail(const char *fmt
 	exit(LG_EXIT_ERROR);
 }
 
-static void __attribute__((format(printf, 1, 2))) verbose(const char *fmt, ...)
+void __attribute__((format(printf, 1, 2))) verbose(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -155,78 +102,6 @@ static void __attribute__((format(printf, 1, 2))) verbose(const char *fmt, ...)
 }
 
 /*
- * L:030 The terminal.  The guest runs its own line discipline, so ours
- * gets out of the way: no echo, no line editing, no signals from ^C (the
- * escape key stops us: see devices.c).  We keep output processing, so the
- * early console's bare newlines still start new lines.  Whatever way we
- * leave, the terminal must be as we found it.
- */
-static struct termios saved_termios;
-static bool termios_saved;
-
-static void restore_terminal(void)
-{
-	if (termios_saved)
-		tcsetattr(STDIN_FILENO, TCSANOW, &saved_termios);
-}
-
-/*
- * A signal that ends us, from outside or from our own crash: the terminal
- * first, then the signal's own action (a crash re-faults on return).
- */
-static void on_signal(int sig)
-{
-	restore_terminal();
-	signal(sig, SIG_DFL);
-	raise(sig);
-}
-
-/* The terminal changed size: the main loop tells the guest (resize_console()). */
-static int resized;
-
-static void on_winch(int sig)
-{
-	int saved = errno;
-
-	(void)sig;
-	__atomic_store_n(&resized, 1, __ATOMIC_RELAXED);
-	if (lguest_fd >= 0)
-		ioctl(lguest_fd, LGUEST_BREAK);
-	errno = saved;
-}
-
-static void setup_terminal(void)
-{
-	static const int fatal[] = { SIGTERM, SIGHUP, SIGINT, SIGQUIT, SIGABRT,
-				     SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGSYS };
-	struct sigaction sa = { .sa_handler = on_signal };
-	struct sigaction winch = { .sa_handler = on_winch, .sa_flags = SA_RESTART };
-	struct termios t;
-	unsigned int i;
-
-	for (i = 0; i < ARRAY_SIZE(fatal); i++)
-		sigaction(fatal[i], &sa, NULL);
-	sigaction(SIGWINCH, &winch, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	atexit(restore_terminal);
-	if (!isatty(STDIN_FILENO) || tcgetattr(STDIN_FILENO, &saved_termios))
-		return;
-	termios_saved = true;
-	t = saved_termios;
-	t.c_lflag &= ~(ICANON | ECHO | ISIG | IEXTEN);
-	t.c_iflag &= ~(ICRNL | IXON);
-	t.c_cc[VMIN] = 1;
-	t.c_cc[VTIME] = 0;
-	tcsetattr(STDIN_FILENO, TCSANOW, &t);
-}
-
-static void launcher_quit(const char *why)
-{
-	fprintf(stderr, "\nlguest: %s: stopping the guest\n", why);
-	exit(LG_EXIT_QUIT);
-}
-
-/*
  * L:040 Options.  They follow the classic Launcher: options, then the
  * memory size in megabytes, the kernel, and anything else goes on the
  * guest's command line.
@@ -236,13 +111,14 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: lguest [--verbose] [--tunnet=<ipaddr>[/<prefix>][:<macaddr>]|bridge:<bridgename>[:<macaddr>]|\n"
 		"                            tap:<tapname>[:<macaddr>]]\n"
-		"              [--block=<filename>[,ro][,direct]] [--initrd=<filename>] [--rng]\n"
+		"              [--block=<filename>[,ro][,direct]] [--share=<dir>,<tag>[,ro]]\n"
+		"              [--initrd=<filename>] [--rng]\n"
 		"              [--username=<user>] [--chroot=<dir>] [--stats] [--stats-marks]\n"
 		"              [--no-reboot] [--version] <mem-in-MB> vmlinux [kernel args...]\n"
 		"Run vmlinux as an lguest guest with <mem-in-MB> (%d-%d) megabytes of memory.\n"
 		"vmlinux is the ELF kernel, not a bzImage: a bzImage starts in its decompressor,\n"
 		"which loads its own GDT and runs with paging off; a ring-1 guest can do neither.\n"
-		"--tunnet and --block may be repeated.  Exit status: 0 powered off, 1 lguest's\n"
+		"--tunnet, --block and --share may be repeated.  Exit status: 0 powered off, 1 lguest's\n"
 		"error, 2 usage, 3 guest panicked, 4 guest killed, 5 quit from the console.\n"
 		"See tools/lguest/lguest.txt.\n",
 		MEM_MIN_MB, MEM_MAX_MB);
@@ -458,6 +334,8 @@ static void add_net(const char *arg)
 
 	d = new_device(&net_type);
 	net_setup(d, fd, n.mac);
+	if (!vdev_start_io(d))
+		fail("cannot start the I/O thread of tap %s", ifr.ifr_name);
 	if (n.tap[0])
 		verbose("net: tap %s as it is, guest MAC %02x:%02x:%02x:%02x:%02x:%02x",
 			ifr.ifr_name, n.mac[0], n.mac[1], n.mac[2], n.mac[3], n.mac[4], n.mac[5]);
@@ -551,10 +429,66 @@ static void add_block(const char *arg)
 			b.file, (long long)(size % 512));
 	d = new_device(&block_type);
 	block_setup(d, fd, size, b.ro, b.direct);
-	if (!block_start_thread(d))
+	if (!vdev_start_io(d))
 		fail("cannot start the I/O thread of block file %s", b.file);
 	verbose("block: %s, %lld sectors%s%s", b.file, (long long)size / 512,
 		b.ro ? ", read-only" : "", b.direct ? ", O_DIRECT" : "");
+}
+
+/*
+ * L:045 --share=DIR,TAG[,ro]: a directory for the guest's
+ * mount -t 9p -o trans=virtio TAG /mnt (p9.c serves it).  We keep one
+ * descriptor of it, opened now, and reach everything through that.
+ */
+struct share_spec {
+	char dir[PATH_MAX];
+	const char *tag;
+	bool ro;
+};
+
+static void parse_share(const char *arg, struct share_spec *sh)
+{
+	const char *t;
+	char *opts;
+
+	memset(sh, 0, sizeof(*sh));
+	if (strlen(arg) >= sizeof(sh->dir))
+		bad_usage("--share=%s: the name is too long", arg);
+	strcpy(sh->dir, arg);
+	opts = strrchr(sh->dir, ',');
+	if (opts && !strcmp(opts, ",ro")) {
+		sh->ro = true;
+		*opts = '\0';
+	}
+	opts = strrchr(sh->dir, ',');
+	if (!opts || opts == sh->dir || !opts[1])
+		bad_usage("--share=%s: want <dir>,<tag>[,ro]", arg);
+	*opts++ = '\0';
+	sh->tag = opts;
+	if (strlen(opts) > VDEV_CONFIG_MAX - 2)
+		bad_usage("--share=%s: the tag is longer than %d bytes", arg, VDEV_CONFIG_MAX - 2);
+	for (t = opts; *t; t++)
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-", *t))
+			bad_usage("--share=%s: a tag is letters, digits, '_', '.' and '-'", arg);
+}
+
+static void add_share(const char *arg)
+{
+	struct share_spec sh;
+	struct vdev *d;
+	int fd;
+
+	parse_share(arg, &sh);
+	fd = open(sh.dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		fail("cannot open shared directory %s: %m", sh.dir);
+	d = new_device(&p9_type);
+	if (!p9_setup(d, fd, sh.tag, sh.ro))
+		fail("out of memory for shared directory %s", sh.dir);
+	if (!vdev_start_io(d))
+		fail("cannot start the I/O thread of shared directory %s", sh.dir);
+	opt.shares = true;
+	verbose("share: %s as '%s'%s", sh.dir, sh.tag, sh.ro ? ", read-only" : "");
 }
 
 static void add_rng(void)
@@ -570,13 +504,14 @@ static void add_rng(void)
 enum {
 	OPT_TUNNET = 1, OPT_BLOCK, OPT_INITRD, OPT_RNG, OPT_USER, OPT_CHROOT, OPT_STATS,
 	OPT_STATS_MARKS, OPT_NO_REBOOT, OPT_VERSION, OPT_ESCAPE, OPT_NO_SANDBOX,
-	OPT_SANDBOX_SELFTEST,
+	OPT_SANDBOX_SELFTEST, OPT_SHARE,
 };
 
 static const struct option long_options[] = {
 	{ "verbose",	no_argument,		NULL, 'v' },
 	{ "tunnet",	required_argument,	NULL, OPT_TUNNET },
 	{ "block",	required_argument,	NULL, OPT_BLOCK },
+	{ "share",	required_argument,	NULL, OPT_SHARE },
 	{ "initrd",	required_argument,	NULL, OPT_INITRD },
 	{ "rng",	no_argument,		NULL, OPT_RNG },
 	{ "username",	required_argument,	NULL, OPT_USER },
@@ -614,6 +549,7 @@ static int parse_escape(const char *arg)
 static void parse_options(int argc, char **argv)
 {
 	static struct block_spec block_check;
+	static struct share_spec share_check;
 	char *end;
 	int c;
 
@@ -664,6 +600,9 @@ static void parse_options(int argc, char **argv)
 		case OPT_BLOCK:
 			parse_block(optarg, &block_check);
 			break;
+		case OPT_SHARE:
+			parse_share(optarg, &share_check);
+			break;
 		case OPT_RNG:
 			break;		/* devices: second pass */
 		case '?':
@@ -690,309 +629,24 @@ static void parse_options(int argc, char **argv)
 	opt.nargs = argc - optind - 2;
 }
 
-/*
- * L:190 The console's size is the terminal's (virtio-console's F_SIZE):
- * at the start and whenever SIGWINCH says it changed.
- */
-static void resize_console(void)
-{
-	struct winsize ws;
-
-	__atomic_store_n(&resized, 0, __ATOMIC_RELAXED);
-	if (!ndevices || ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) || !ws.ws_col || !ws.ws_row)
-		return;
-	console_resize(&devices[0], ws.ws_col, ws.ws_row);
-}
-
 static void create_devices(int argc, char **argv)
 {
 	int c;
 
 	console_setup(new_device(&console_type), STDIN_FILENO, STDOUT_FILENO,
 		      isatty(STDIN_FILENO) ? opt.escape : -1);
-	resize_console();
+	resize_console(false);
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+vh", long_options, NULL)) != -1) {
 		if (c == OPT_TUNNET)
 			add_net(optarg);
 		else if (c == OPT_BLOCK)
 			add_block(optarg);
+		else if (c == OPT_SHARE)
+			add_share(optarg);
 		else if (c == OPT_RNG)
 			add_rng();
 	}
-}
-
-/*
- * L:050 Guest memory is anonymous memory of ours.  The host reaches it
- * through our page tables, so it costs nothing until touched, and
- * throwing it away (for a reboot) gives zeroed pages again.
- */
-static void map_memory(void)
-{
-	mem.size = (uint64_t)opt.mem_mb << 20;
-	mem.base = mmap(NULL, mem.size, PROT_READ | PROT_WRITE,
-			MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (mem.base == MAP_FAILED)
-		fail("cannot map %lu MB of guest memory: %m", opt.mem_mb);
-}
-
-static void read_exactly(int fd, void *buf, size_t len, uint64_t off, const char *what)
-{
-	ssize_t n;
-
-	while (len) {
-		n = pread(fd, buf, len, off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			fail("cannot read %s: %m", what);
-		if (n == 0)
-			fail("%s is truncated", what);
-		buf = (uint8_t *)buf + n;
-		len -= n;
-		off += n;
-	}
-}
-
-/* A bzImage starts with a boot sector whose setup header says "HdrS". */
-static bool is_bzimage(int fd)
-{
-	uint8_t sect[0x206];
-
-	return pread(fd, sect, sizeof(sect), 0) == sizeof(sect) &&
-	       sect[0x1fe] == 0x55 && sect[0x1ff] == 0xaa && !memcmp(sect + 0x202, "HdrS", 4);
-}
-
-static void open_kernel(void)
-{
-	kernel_fd = open(opt.kernel, O_RDONLY | O_CLOEXEC);
-	if (kernel_fd < 0)
-		fail("cannot open kernel %s: %m", opt.kernel);
-	if (opt.initrd) {
-		initrd_fd = open(opt.initrd, O_RDONLY | O_CLOEXEC);
-		if (initrd_fd < 0)
-			fail("cannot open initrd %s: %m", opt.initrd);
-	}
-}
-
-static void check_elf_header(const Elf32_Ehdr *eh)
-{
-	if (memcmp(eh->e_ident, ELFMAG, SELFMAG))
-		fail("%s is not an ELF file: lguest needs a vmlinux", opt.kernel);
-	if (eh->e_ident[EI_CLASS] != ELFCLASS32 || eh->e_ident[EI_DATA] != ELFDATA2LSB ||
-	    eh->e_machine != EM_386 || eh->e_type != ET_EXEC)
-		fail("%s is not a 32-bit x86 executable: lguest needs an i386 vmlinux",
-		     opt.kernel);
-	if (eh->e_phentsize != sizeof(Elf32_Phdr) || !eh->e_phnum || eh->e_phnum > 64)
-		fail("%s has a strange program header table", opt.kernel);
-}
-
-/*
- * One loadable segment, at its physical address.  Its virtual address
- * says where the kernel expects to see it once paging is on: the gap is
- * the kernel's PAGE_OFFSET, which must be the same for every segment.
- */
-static void load_segment(const Elf32_Phdr *ph, uint32_t *page_offset, bool first)
-{
-	uint32_t off = ph->p_vaddr - ph->p_paddr;
-	void *dst;
-
-	if (ph->p_filesz > ph->p_memsz)
-		fail("%s: a segment has more in the file than in memory", opt.kernel);
-	dst = gpa_to_ptr(&mem, ph->p_paddr, ph->p_memsz);
-	if (!dst)
-		fail("%s does not fit in %lu MB: a segment at %#x takes %#x bytes",
-		     opt.kernel, opt.mem_mb, ph->p_paddr, ph->p_memsz);
-	if (first)
-		*page_offset = off;
-	else if (off != *page_offset)
-		fail("%s: segments disagree on PAGE_OFFSET (%#x and %#x)", opt.kernel,
-		     *page_offset, off);
-	if (off % PAGE)
-		fail("%s: PAGE_OFFSET %#x is not page aligned", opt.kernel, off);
-	read_exactly(kernel_fd, dst, ph->p_filesz, ph->p_offset, opt.kernel);
-	if ((uint64_t)ph->p_paddr + ph->p_memsz > kernel_end)
-		kernel_end = (uint64_t)ph->p_paddr + ph->p_memsz;
-	verbose("kernel: segment %#x-%#llx (%#x from the file) at virtual %#x",
-		ph->p_paddr, (unsigned long long)ph->p_paddr + ph->p_memsz,
-		ph->p_filesz, ph->p_vaddr);
-}
-
-/*
- * L:060 The kernel.  A vmlinux is an ELF executable whose segments carry
- * their physical load addresses, and whose entry point is physical too
- * (startup_32 runs before paging).  The host starts the guest with its
- * memory seen both at 0 and at PAGE_OFFSET, so either works.
- */
-static void load_kernel(void)
-{
-	uint32_t page_offset = 0, entry;
-	bool loaded = false, entry_ok = false;
-	Elf32_Ehdr eh;
-	Elf32_Phdr ph;
-	int i;
-
-	if (is_bzimage(kernel_fd))
-		fail("%s is a bzImage: lguest boots the uncompressed vmlinux (the ELF file at the top of the kernel build directory)", opt.kernel);
-	if (pread(kernel_fd, &eh, sizeof(eh), 0) != sizeof(eh))
-		fail("%s is not an ELF file (too short): lguest needs a vmlinux", opt.kernel);
-	check_elf_header(&eh);
-
-	kernel_end = 0;
-	for (i = 0; i < eh.e_phnum; i++) {
-		read_exactly(kernel_fd, &ph, sizeof(ph),
-			     eh.e_phoff + (uint64_t)i * sizeof(ph), opt.kernel);
-		if (ph.p_type != PT_LOAD || !ph.p_memsz)
-			continue;
-		load_segment(&ph, &page_offset, !loaded);
-		loaded = true;
-	}
-	if (!loaded)
-		fail("%s has nothing to load", opt.kernel);
-
-	entry = eh.e_entry;
-	if (page_offset && entry >= page_offset)
-		entry -= page_offset;
-	for (i = 0; i < eh.e_phnum && !entry_ok; i++) {
-		read_exactly(kernel_fd, &ph, sizeof(ph),
-			     eh.e_phoff + (uint64_t)i * sizeof(ph), opt.kernel);
-		entry_ok = ph.p_type == PT_LOAD && entry >= ph.p_paddr &&
-			   entry - ph.p_paddr < ph.p_memsz;
-	}
-	if (!entry_ok)
-		fail("%s: entry point %#x is not in a loaded segment", opt.kernel, eh.e_entry);
-	if (kernel_end > mem.size - PAGE)
-		fail("%s leaves no room in %lu MB", opt.kernel, opt.mem_mb);
-	setup.entry = entry;
-	setup.page_offset = page_offset;
-	verbose("kernel: %s, entry %#x, PAGE_OFFSET %#x", opt.kernel, entry, page_offset);
-}
-
-/* The initrd goes as high as it can, page aligned, above the kernel. */
-static void load_initrd(struct boot_params *bp)
-{
-	struct stat st;
-	uint64_t addr;
-
-	if (initrd_fd < 0)
-		return;
-	if (fstat(initrd_fd, &st))
-		fail("cannot stat initrd %s: %m", opt.initrd);
-	if (!S_ISREG(st.st_mode))
-		fail("initrd %s is not a file", opt.initrd);
-	if ((uint64_t)st.st_size > mem.size ||
-	    ((mem.size - st.st_size) & ~(PAGE - 1)) < ((kernel_end + PAGE - 1) & ~(PAGE - 1)))
-		fail("initrd %s (%lld bytes) does not fit in %lu MB above the kernel",
-		     opt.initrd, (long long)st.st_size, opt.mem_mb);
-	addr = (mem.size - st.st_size) & ~(PAGE - 1);
-	read_exactly(initrd_fd, mem.base + addr, st.st_size, 0, opt.initrd);
-	bp->hdr.ramdisk_image = addr;
-	bp->hdr.ramdisk_size = st.st_size;
-	verbose("initrd: %s at %#llx, %lld bytes", opt.initrd, (unsigned long long)addr,
-		(long long)st.st_size);
-}
-
-static void cmdline_add(const char *s)
-{
-	size_t used = strlen(cmdline);
-
-	if (used + !!used + strlen(s) >= sizeof(cmdline))
-		fail("the kernel command line is longer than %d bytes", CMDLINE_MAX - 1);
-	if (used)
-		cmdline[used++] = ' ';
-	strcpy(cmdline + used, s);
-}
-
-/*
- * L:070 The command line tells the guest where its devices are (a
- * virtio_mmio.device=<size>@<address>:<irq> for each), then comes what
- * the user typed.  Unless the user picked a console, the guest's is the
- * virtio console, hvc0.
- */
-static void build_cmdline(void)
-{
-	char dev[64];
-	bool console = false;
-	unsigned int i;
-	int a;
-
-	cmdline[0] = '\0';
-	for (i = 0; i < ndevices; i++) {
-		snprintf(dev, sizeof(dev), "virtio_mmio.device=4K@%#x:%u",
-			 setup.mmio_base + i * VDEV_PAGE, devices[i].irq);
-		cmdline_add(dev);
-	}
-	for (a = 0; a < opt.nargs; a++)
-		if (!strncmp(opt.args[a], "console=", 8))
-			console = true;
-	if (!console)
-		cmdline_add("console=hvc0");
-	for (a = 0; a < opt.nargs; a++)
-		cmdline_add(opt.args[a]);
-	verbose("command line: %s", cmdline);
-}
-
-/*
- * L:080 The boot parameters, as the x86 boot protocol has them (the
- * "zero page").  We are a bootloader of type 0xff (unnamed) speaking
- * protocol 2.15, and hardware_subarch tells the kernel's startup_32 that
- * it runs under lguest: it then keeps the segments and stack the host set
- * up, and jumps to lguest_entry.  Memory is one RAM range from 0.
- */
-static void write_boot_params(void)
-{
-	struct boot_params *bp = gpa_to_ptr(&mem, BOOT_PARAMS_GPA, sizeof(*bp));
-
-	memset(bp, 0, sizeof(*bp));
-	bp->hdr.header = 0x53726448;		/* "HdrS" */
-	bp->hdr.version = 0x020f;
-	bp->hdr.boot_flag = 0xaa55;
-	bp->hdr.type_of_loader = 0xff;
-	bp->hdr.loadflags = LOADED_HIGH;
-	bp->hdr.hardware_subarch = X86_SUBARCH_LGUEST;
-	bp->hdr.cmd_line_ptr = CMDLINE_GPA;
-	bp->hdr.cmdline_size = CMDLINE_MAX - 1;
-	bp->e820_entries = 1;
-	bp->e820_table[0].addr = 0;
-	bp->e820_table[0].size = mem.size;
-	bp->e820_table[0].type = 1;		/* E820_TYPE_RAM */
-	load_initrd(bp);
-	memcpy(mem.base + CMDLINE_GPA, cmdline, strlen(cmdline) + 1);
-	verbose("boot params at %#x, command line at %#x", BOOT_PARAMS_GPA, CMDLINE_GPA);
-}
-
-/* Everything that goes into guest memory; again for every reboot. */
-static void load_guest(void)
-{
-	load_kernel();
-	write_boot_params();
-}
-
-static void open_lguest(void)
-{
-	int version;
-
-	lguest_fd = open("/dev/lguest", O_RDWR | O_CLOEXEC);
-	if (lguest_fd < 0)
-		fail("cannot open /dev/lguest: %m (is the lg module loaded? CONFIG_LGUEST)");
-	/* A host that speaks another ABI would misread everything we say. */
-	version = ioctl(lguest_fd, LGUEST_GET_ABI_VERSION);
-	if (version != LGUEST_ABI_VERSION)
-		fail("the host's lguest ABI is version %d, this Launcher speaks %d",
-		     version, LGUEST_ABI_VERSION);
-}
-
-static void setup_guest(void)
-{
-	setup.mem_base = (uintptr_t)mem.base;
-	setup.mem_pages = mem.size / PAGE;
-	setup.mmio_base = mem.size;
-	setup.mmio_size = ndevices * VDEV_PAGE;
-	setup.boot_params = BOOT_PARAMS_GPA;
-	setup.flags = 0;
-	setup.reserved = 0;
-	if (ioctl(lguest_fd, LGUEST_SETUP, &setup))
-		fail("LGUEST_SETUP failed: %m");
 }
 
 /*
@@ -1078,416 +732,6 @@ static void drop_privileges(void)
 }
 
 /*
- * L:300 The input thread.  It polls the input of each device that wants
- * some (the terminal, taps) and, when one is readable, pulls the guest
- * out of LGUEST_RUN with LGUEST_BREAK, so the main thread can do the
- * rest.  Each input is in one of three states, so that a readable fd
- * fires once and is not watched again until the main thread has
- * dealt with it.
- */
-enum { INPUT_IDLE, INPUT_WATCHED, INPUT_FIRED };
-
-static int input_state[MAX_DEVICES];
-static int input_fd[MAX_DEVICES];
-static int waker_pipe[2];
-
-static sem_t input_started;
-
-static void *input_thread(void *unused)
-{
-	struct pollfd pfd[MAX_DEVICES + 1];
-	unsigned int which[MAX_DEVICES + 1], i, n;
-	char buf[64];
-	bool fired;
-
-	(void)unused;
-	sem_post(&input_started);
-	for (;;) {
-		pfd[0].fd = waker_pipe[0];
-		pfd[0].events = POLLIN;
-		for (i = 0, n = 1; i < ndevices; i++) {
-			if (__atomic_load_n(&input_state[i], __ATOMIC_ACQUIRE) != INPUT_WATCHED)
-				continue;
-			pfd[n].fd = input_fd[i];
-			pfd[n].events = POLLIN;
-			which[n++] = i;
-		}
-		if (poll(pfd, n, -1) < 0)
-			continue;
-		if (pfd[0].revents && read(waker_pipe[0], buf, sizeof(buf)) < 0)
-			continue;
-		fired = false;
-		for (i = 1; i < n; i++) {
-			int watched = INPUT_WATCHED;
-
-			if (pfd[i].revents &&
-			    __atomic_compare_exchange_n(&input_state[which[i]], &watched,
-							INPUT_FIRED, false, __ATOMIC_ACQ_REL,
-							__ATOMIC_ACQUIRE))
-				fired = true;
-		}
-		if (fired)
-			ioctl(lguest_fd, LGUEST_BREAK);
-	}
-	return NULL;
-}
-
-/* After anything that may have changed what devices want: tell the thread. */
-static void watch_inputs(void)
-{
-	bool changed = false;
-	unsigned int i;
-
-	for (i = 0; i < ndevices; i++) {
-		int state = __atomic_load_n(&input_state[i], __ATOMIC_ACQUIRE);
-		bool want = vdev_wants_input(&devices[i]);
-
-		if (want && state == INPUT_IDLE) {
-			input_fd[i] = devices[i].in_fd;
-			__atomic_store_n(&input_state[i], INPUT_WATCHED, __ATOMIC_RELEASE);
-			changed = true;
-		} else if (!want && state == INPUT_WATCHED) {
-			__atomic_store_n(&input_state[i], INPUT_IDLE, __ATOMIC_RELEASE);
-			changed = true;
-		}
-	}
-	if (changed && write(waker_pipe[1], "", 1) < 0)
-		perror("lguest: waking the input thread");
-}
-
-/* The thread fired: feed those devices. */
-static void service_inputs(void)
-{
-	unsigned int i;
-
-	for (i = 0; i < ndevices; i++) {
-		if (__atomic_load_n(&input_state[i], __ATOMIC_ACQUIRE) != INPUT_FIRED)
-			continue;
-		__atomic_store_n(&input_state[i], INPUT_IDLE, __ATOMIC_RELEASE);
-		vdev_input(&devices[i]);
-	}
-}
-
-/*
- * A reboot: the input thread may have fired for a device of the old boot,
- * and the LGUEST_BREAK it sent dies with that boot (LGUEST_SETUP starts
- * afresh), so nothing would ever service it and the input would stay
- * unwatched for good.  Every input starts again from idle; watch_inputs()
- * arms each one once its device is ready in the new boot.
- */
-static void forget_inputs(void)
-{
-	unsigned int i;
-
-	for (i = 0; i < ndevices; i++)
-		__atomic_store_n(&input_state[i], INPUT_IDLE, __ATOMIC_RELEASE);
-	if (write(waker_pipe[1], "", 1) < 0)
-		perror("lguest: waking the input thread");
-}
-
-static void start_input_thread(void)
-{
-	pthread_t thread;
-
-	if (pipe2(waker_pipe, O_CLOEXEC | O_NONBLOCK))
-		fail("cannot make a pipe: %m");
-	sem_init(&input_started, 0, 0);
-	if (pthread_create(&thread, NULL, input_thread, NULL))
-		fail("cannot start the input thread");
-	/* Set up by the C library, signals and all, before the sandbox. */
-	while (sem_wait(&input_started) && errno == EINTR)
-		;
-}
-
-/* From an I/O thread: the main thread must look at the guest now. */
-static void wake_main_thread(void)
-{
-	ioctl(lguest_fd, LGUEST_BREAK);
-}
-
-static void raise_irq(struct vdev *d)
-{
-	uint32_t irq = d->irq;
-
-	if (ioctl(lguest_fd, LGUEST_IRQ, &irq))
-		fail("LGUEST_IRQ %u failed: %m", irq);
-}
-
-/*
- * With --stats, what the host counted for the boot that just ended: how
- * often the guest came back to it, and why.
- */
-static void print_stats(void)
-{
-	static const char *const vectors[32] = {
-		[1] = "#DB", [3] = "#BP", [6] = "#UD", [7] = "#NM", [13] = "#GP",
-		[14] = "#PF", [16] = "#MF", [19] = "#XM", [LGUEST_HCALL_VECTOR] = "hypercall",
-	};
-	struct lguest_stats st;
-	unsigned int i;
-
-	if (!opt.stats)
-		return;
-	if (ioctl(lguest_fd, LGUEST_GET_STATS, &st)) {
-		fprintf(stderr, "lguest: no statistics: %m\n");
-		return;
-	}
-	fprintf(stderr, "lguest: statistics of this boot:\n  entries %llu\n  exits:",
-		(unsigned long long)st.runs);
-	for (i = 0; i < 32; i++)
-		if (st.exits[i])
-			fprintf(stderr, " %s%s%u %llu", vectors[i] ? vectors[i] : "vector ",
-				vectors[i] ? "/" : "", i, (unsigned long long)st.exits[i]);
-	fprintf(stderr, ", host interrupt %llu, system call %llu\n  hypercalls:",
-		(unsigned long long)st.exits_irq, (unsigned long long)st.exits_syscall);
-	for (i = 0; i < LGUEST_STAT_HCALLS; i++)
-		if (st.hcalls[i])
-			fprintf(stderr, " %u:%llu", i, (unsigned long long)st.hcalls[i]);
-	fprintf(stderr, "\n  page faults: %llu shadowed (%llu in the kernel), %llu the guest's, %llu MMIO;",
-		(unsigned long long)st.faults_fixed, (unsigned long long)st.faults_fixed_kernel,
-		(unsigned long long)st.faults_reflected, (unsigned long long)st.mmio_exits);
-	fprintf(stderr, " %llu entries shadowed around them\n",
-		(unsigned long long)st.faults_around);
-	fprintf(stderr, "  page-table loads: %llu kept their user half, %llu dropped it\n",
-		(unsigned long long)st.pgdir_kept, (unsigned long long)st.pgdir_dropped);
-	fprintf(stderr, "  shadow flushes %llu, pages pinned %llu, NMIs inside the Switcher %llu\n",
-		(unsigned long long)st.shadow_flushes, (unsigned long long)st.pins,
-		(unsigned long long)st.switcher_nmis);
-}
-
-/*
- * With --stats-marks, a console line of the guest's that starts with
- * "LGBENCH-MARK: " (as tools/lguest/lgbench prints them) makes us print
- * the host's counters on stderr, "LGSTATS: <the rest of the line> ...",
- * so that a benchmark can tell the exits of each of its workloads.
- */
-static void print_marked_stats(const char *mark, const struct lguest_stats *st)
-{
-	const struct {
-		const char *name;
-		__u64 value;
-	} field[] = {
-		{ "exits", st->exits_irq + st->exits_syscall }, { "pf", st->exits[14] },
-		{ "hcall", st->exits[LGUEST_HCALL_VECTOR] }, { "irq", st->exits_irq },
-		{ "syscall", st->exits_syscall }, { "fixed", st->faults_fixed },
-		{ "kfixed", st->faults_fixed_kernel }, { "around", st->faults_around },
-		{ "reflected", st->faults_reflected }, { "mmio", st->mmio_exits },
-		{ "kept", st->pgdir_kept }, { "dropped", st->pgdir_dropped },
-		{ "flushes", st->shadow_flushes }, { "pins", st->pins },
-	};
-	unsigned long long exits = field[0].value;
-	unsigned int i;
-
-	for (i = 0; i < 32; i++)
-		exits += st->exits[i];
-	fprintf(stderr, "LGSTATS: %s exits=%llu", mark, exits);
-	for (i = 1; i < ARRAY_SIZE(field); i++)
-		fprintf(stderr, " %s=%llu", field[i].name, (unsigned long long)field[i].value);
-	for (i = 0; i < LGUEST_STAT_HCALLS; i++)
-		if (st->hcalls[i])
-			fprintf(stderr, " hc%u=%llu", i, (unsigned long long)st->hcalls[i]);
-	fputc('\n', stderr);
-}
-
-static void console_marks(const void *buf, size_t len)
-{
-	static char line[256];
-	static size_t used;
-	const char *p = buf;
-	struct lguest_stats st;
-
-	for (; len; len--, p++) {
-		if (*p != '\n') {
-			if (*p != '\r' && used < sizeof(line) - 1)
-				line[used++] = *p;
-			continue;
-		}
-		line[used] = '\0';
-		used = 0;
-		if (strncmp(line, "LGBENCH-MARK: ", 14) || ioctl(lguest_fd, LGUEST_GET_STATS, &st))
-			continue;
-		print_marked_stats(line + 14, &st);
-	}
-}
-
-static void __attribute__((noreturn)) guest_died(const char *why)
-{
-	fprintf(stderr, "lguest: guest died: %s\n", why);
-	print_stats();
-	exit(LG_EXIT_KILLED);
-}
-
-/* Where a guest the host killed was: the first thing one wants to know. */
-static void dump_registers(void)
-{
-	struct lguest_vcpu_regs r;
-
-	if (ioctl(lguest_fd, LGUEST_GET_REGS, &r))
-		return;
-	fprintf(stderr,
-		"lguest: registers: eip %08x esp %08x eflags %08x cs %04x ss %04x\n"
-		"lguest:   eax %08x ebx %08x ecx %08x edx %08x\n"
-		"lguest:   esi %08x edi %08x ebp %08x ds %04x es %04x fs %04x gs %04x\n",
-		r.eip, r.esp, r.eflags, r.cs, r.ss, r.eax, r.ebx, r.ecx, r.edx,
-		r.esi, r.edi, r.ebp, r.ds, r.es, r.fs, r.gs);
-}
-
-/* A register by ModRM number, at the width the instruction used. */
-static uint32_t *reg_ptr(struct lguest_vcpu_regs *r, unsigned int n)
-{
-	uint32_t *order[8] = { &r->eax, &r->ecx, &r->edx, &r->ebx,
-			       &r->esp, &r->ebp, &r->esi, &r->edi };
-
-	return order[n & 7];
-}
-
-static uint32_t get_reg(struct lguest_vcpu_regs *r, unsigned int n, unsigned int size)
-{
-	/* Byte registers 4-7 are %ah, %ch, %dh and %bh. */
-	if (size == 1)
-		return n < 4 ? *reg_ptr(r, n) & 0xff : (*reg_ptr(r, n - 4) >> 8) & 0xff;
-	if (size == 2)
-		return *reg_ptr(r, n) & 0xffff;
-	return *reg_ptr(r, n);
-}
-
-static void set_reg(struct lguest_vcpu_regs *r, unsigned int n, unsigned int size, uint32_t v)
-{
-	uint32_t *p;
-
-	if (size == 1) {
-		p = reg_ptr(r, n < 4 ? n : n - 4);
-		if (n < 4)
-			*p = (*p & ~0xffU) | (v & 0xff);
-		else
-			*p = (*p & ~0xff00U) | ((v & 0xff) << 8);
-	} else if (size == 2) {
-		p = reg_ptr(r, n);
-		*p = (*p & ~0xffffU) | (v & 0xffff);
-	} else {
-		*reg_ptr(r, n) = v;
-	}
-}
-
-/* What a read of size bytes leaves in a register of reg_size bytes. */
-static uint32_t extend(const struct mmio_insn *m, uint32_t v)
-{
-	uint32_t sign = 1U << (8 * m->size - 1);
-
-	if (m->size < 4)
-		v &= (1U << (8 * m->size)) - 1;
-	if (m->sign_extend && (v & sign))
-		v |= ~((sign << 1) - 1);
-	return v;
-}
-
-/*
- * L:160 An access to the device window.  The host gave us the address,
- * whether it was a write, and the instruction's bytes; the instruction
- * tells us the width and which register (or immediate) is involved.  We
- * do the access, put the result in the register and step %eip past the
- * instruction, as the CPU would have.
- */
-static void handle_mmio(const struct lguest_exit *e)
-{
-	struct lguest_vcpu_regs r;
-	struct mmio_insn m;
-	uint8_t code[16];
-	uint32_t off = e->addr - setup.mmio_base, val;
-	struct vdev *d;
-	char why[160];
-
-	memcpy(code, e->arg, sizeof(code));
-	if (ioctl(lguest_fd, LGUEST_GET_REGS, &r))
-		fail("LGUEST_GET_REGS failed: %m");
-	if (mmio_decode(code, sizeof(code), &m)) {
-		snprintf(why, sizeof(why), "device access at %#x from eip %#x by an instruction lguest does not emulate (%02x %02x %02x %02x %02x %02x)", e->addr, r.eip,
-			 code[0], code[1], code[2], code[3], code[4], code[5]);
-		guest_died(why);
-	}
-	if (m.write != !!(e->errcode & 2)) {
-		snprintf(why, sizeof(why), "device access at %#x from eip %#x: the instruction does not match the fault", e->addr, r.eip);
-		guest_died(why);
-	}
-	if (e->addr < setup.mmio_base || off / VDEV_PAGE >= ndevices ||
-	    off % VDEV_PAGE + m.size > VDEV_PAGE) {
-		snprintf(why, sizeof(why), "%u-byte access at %#x is outside the device window",
-			 m.size, e->addr);
-		guest_died(why);
-	}
-	d = &devices[off / VDEV_PAGE];
-	off %= VDEV_PAGE;
-	if (m.write) {
-		val = m.has_imm ? m.imm : get_reg(&r, m.reg, m.size);
-		vdev_mmio_write(d, off, m.size, val);
-	} else if (vdev_mmio_read(d, off, m.size, &val)) {
-		set_reg(&r, m.reg, m.reg_size, extend(&m, val));
-	}
-	if (guest_is_bad())
-		guest_died(guest_fault);
-	r.eip += m.len;
-	if (ioctl(lguest_fd, LGUEST_SET_REGS, &r))
-		fail("LGUEST_SET_REGS failed: %m");
-}
-
-/* Early console text, straight from guest memory to stdout. */
-static void handle_console(const struct lguest_exit *e)
-{
-	const char *text = gpa_to_ptr(&mem, e->arg[0], e->arg[1]);
-
-	if (!text)
-		guest_died("early console text outside its memory");
-	fwrite(text, 1, e->arg[1], stdout);
-	fflush(stdout);
-}
-
-/*
- * L:170 A reboot: every device forgets the guest, memory is thrown away
- * (fresh pages read as zero), the kernel and initrd are loaded again from
- * the files we kept open, and the host sets up a new guest on the same
- * /dev/lguest.  None of it needs the privileges we may have dropped.
- */
-static void restart_guest(void)
-{
-	unsigned int i;
-
-	for (i = 0; i < ndevices; i++)
-		vdev_reset(&devices[i]);
-	forget_inputs();
-	/*
-	 * A new mapping over the old one: fresh pages that read as zero
-	 * (madvise() would do, but small host kernels may lack it).
-	 */
-	if (mmap(mem.base, mem.size, PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0) == MAP_FAILED)
-		fail("cannot clear guest memory: %m");
-	load_guest();
-	setup_guest();
-	watch_inputs();
-}
-
-static void handle_shutdown(const struct lguest_exit *e)
-{
-	print_stats();
-	if (e->arg[0] == LGUEST_SHUTDOWN_RESTART && opt.no_reboot) {
-		fprintf(stderr, "lguest: guest restarting: %s; stopping instead (--no-reboot)\n",
-			e->message);
-		exit(LG_EXIT_POWER_OFF);
-	}
-	if (e->arg[0] == LGUEST_SHUTDOWN_RESTART) {
-		fprintf(stderr, "lguest: guest restarting: %s\n", e->message);
-		restart_guest();
-		return;
-	}
-	if (e->arg[0] == LGUEST_SHUTDOWN_CRASH) {
-		fprintf(stderr, "lguest: guest crashed: %s\n", e->message);
-		exit(LG_EXIT_CRASH);
-	}
-	fprintf(stderr, "lguest: guest powered off: %s\n", e->message);
-	exit(LG_EXIT_POWER_OFF);
-}
-
-/*
  * L:175 From here on lguest only runs the guest and its devices: the
  * sandbox (sandbox.c) keeps it to that, with no new privileges.
  */
@@ -1499,7 +743,7 @@ static void enter_sandbox(void)
 		verbose("no sandbox (--no-sandbox)");
 		return;
 	}
-	why = sandbox_start(opt.sandbox_selftest, restore_terminal);
+	why = sandbox_start(opt.sandbox_selftest, opt.shares, restore_terminal);
 	if (why)
 		fail("%s: %m (--no-sandbox runs without one)", why);
 	verbose("sandboxed: seccomp filter and no new privileges");
@@ -1513,44 +757,6 @@ static void close_inherited(void)
 
 		for (fd = 3; fd < 1024; fd++)
 			close(fd);
-	}
-}
-
-/* L:180 The main loop: run the guest, answer it, again. */
-static void __attribute__((noreturn)) run_loop(void)
-{
-	struct lguest_exit e;
-
-	for (;;) {
-		if (__atomic_load_n(&resized, __ATOMIC_RELAXED))
-			resize_console();
-		if (ioctl(lguest_fd, LGUEST_RUN, &e)) {
-			if (errno == EINTR)
-				continue;
-			fail("LGUEST_RUN failed: %m");
-		}
-		switch (e.reason) {
-		case LGUEST_EXIT_MMIO:
-			handle_mmio(&e);
-			break;
-		case LGUEST_EXIT_CONSOLE:
-			handle_console(&e);
-			break;
-		case LGUEST_EXIT_SHUTDOWN:
-			handle_shutdown(&e);
-			break;
-		case LGUEST_EXIT_DEAD:
-			dump_registers();
-			guest_died(e.message);
-		case LGUEST_EXIT_BREAK:
-			service_inputs();
-			break;
-		default:
-			fail("LGUEST_RUN gave an unknown exit %u", e.reason);
-		}
-		if (guest_is_bad())
-			guest_died(guest_fault);
-		watch_inputs();
 	}
 }
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The Launcher's devices, seen from the guest: virtio-mmio register pages,
- * split virtqueues in guest memory, and the four device types behind them.
+ * The Launcher's devices, seen from the guest: virtio-mmio register pages
+ * (transport.c), split virtqueues in guest memory (virtq.c), and the device
+ * types behind them (a file each).
  *
  * Everything here works on plain memory and file descriptors and knows
  * nothing of /dev/lguest, so a fuzz harness can link it (tools/lguest/fuzz)
@@ -79,6 +80,21 @@ struct vdev_type {
 	void (*input)(struct vdev *d);
 	/* Wants input even while the guest takes none (or NULL). */
 	bool (*reads_ahead)(const struct vdev *d);
+	/*
+	 * Or, for a device of requests (block, 9p) instead of notify: serve
+	 * one chain, set *used to what was written into it; false for a
+	 * chain that is the guest's fault (it gets no answer).  These run
+	 * in the device's I/O thread once vdev_start_io() made one.
+	 */
+	bool (*request)(struct vdev *d, const struct vq_chain *c, uint32_t *used);
+	/* The driver reset the device (or NULL). */
+	void (*reset)(struct vdev *d);
+	/*
+	 * The I/O thread of a device that is not one of requests (net): it
+	 * starts with vdev_thread_started() and serves kicks (kick_fd) and
+	 * input (in_fd) itself, holding the lock while it touches the queues.
+	 */
+	void *(*thread)(void *dev);
 };
 
 /* How devices reach the world outside (the Launcher, or a harness). */
@@ -121,17 +137,19 @@ struct vdev {
 	bool escaped;			/* console: the last key was it */
 	uint8_t ahead[256];		/* console: keys the guest did not take yet */
 	unsigned int ahead_len;
+	struct p9_share *share;		/* 9p: the shared directory (p9.c) */
 
 	/*
-	 * An I/O thread of its own (block): lock covers everything above
+	 * An I/O thread of its own (block, 9p): lock covers everything above
 	 * against the main thread's register accesses, except while busy
-	 * with one request (between vdev_io_begin() and vdev_io_end()).
+	 * with one request (busy).
 	 */
 	bool threaded;
 	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t kick, idle;
 	bool kicked, busy, started, hold;
+	int kick_fd;			/* an eventfd, for a type's own thread */
 };
 
 /* The first reason the guest broke a rule, or "" while it behaves. */
@@ -145,7 +163,7 @@ static inline bool guest_is_bad(void)
 /* Guest-physical [gpa, gpa + len) as a pointer, or NULL if not all memory. */
 void *gpa_to_ptr(const struct guest_mem *mem, uint64_t gpa, uint64_t len);
 
-/* virtq.c: the transport and the rings. */
+/* transport.c: the virtio-mmio registers, resets, I/O threads. */
 void vdev_init(struct vdev *d, const struct vdev_type *type,
 	       const struct guest_mem *mem, const struct vdev_env *env,
 	       unsigned int index);
@@ -155,28 +173,48 @@ bool vdev_mmio_write(struct vdev *d, uint32_t off, unsigned int size, uint32_t v
 bool vdev_driver_ok(const struct vdev *d);
 bool vdev_wants_input(const struct vdev *d);
 void vdev_input(struct vdev *d);
+void vdev_config_changed(struct vdev *d);
+bool vdev_start_io(struct vdev *d);
+void vdev_thread_started(struct vdev *d);
+
+/* virtq.c: the rings. */
 int vq_pop(struct vdev *d, struct virtq *q, struct vq_chain *c);
 void vq_unpop(struct virtq *q);
 void vq_push(struct virtq *q, uint16_t head, uint32_t len);
 void vq_interrupt(struct vdev *d, struct virtq *q);
-void vdev_config_changed(struct vdev *d);
-bool vdev_start_io(struct vdev *d, void *(*fn)(void *));
-void vdev_kick_io(struct vdev *d);
-void vdev_io_thread_begin(struct vdev *d);
-void vdev_wait_kick(struct vdev *d);
-void vdev_io_begin(struct vdev *d);
-void vdev_io_end(struct vdev *d);
 size_t iov_to_buf(const struct iovec *iov, unsigned int n, size_t skip, void *buf, size_t len);
 size_t buf_to_iov(const struct iovec *iov, unsigned int n, size_t skip,
 		  const void *buf, size_t len);
+bool fd_readable(int fd);
 
-/* devices.c: what each device does with its buffers. */
+/*
+ * L:200 The devices, a file each.  Each is a vdev_type: a virtio device
+ * ID, its queues, and what to do when the guest kicks one of them, when
+ * input arrives, or (a device of requests) with each request.  They see
+ * the guest's requests only as chains of checked buffers (vq_pop()), and
+ * what they find inside a request is checked again there: a block
+ * request is a header, data and a status byte only if the guest says so.
+ *
+ *   console.c  id 3: queue 0 takes input (stdin), queue 1 gives output (stdout)
+ *   block.c    id 2: queue 0 carries requests against a file
+ *   net.c      id 1: queue 0 takes packets from the tap, queue 1 sends to it
+ *   rng.c      id 4: queue 0 is filled from /dev/urandom
+ *   p9.c       id 9: queue 0 carries 9P2000.L requests on a shared directory
+ */
 extern const struct vdev_type console_type, block_type, net_type, rng_type;
 void console_setup(struct vdev *d, int in_fd, int out_fd, int escape);
 void console_resize(struct vdev *d, uint16_t cols, uint16_t rows);
 void block_setup(struct vdev *d, int fd, uint64_t bytes, bool read_only, bool direct);
-bool block_start_thread(struct vdev *d);
 void net_setup(struct vdev *d, int tap_fd, const uint8_t mac[6]);
 void rng_setup(struct vdev *d, int fd);
+
+/* p9.c: the shared folder. */
+struct p9_share;
+extern const struct vdev_type p9_type;
+bool p9_setup(struct vdev *d, int root_fd, const char *tag, bool ro);
+/* One 9P message in the share's buffers (for tests): the reply's length. */
+size_t p9_handle(struct p9_share *s, size_t len, size_t room);
+uint8_t *p9_buffers(struct p9_share *s, uint8_t **rep);
+void p9_release(struct vdev *d);
 
 #endif /* LGUEST_VIRTQ_H */

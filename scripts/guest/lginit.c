@@ -20,6 +20,11 @@
  *			above 4 GiB is read, and one is written there; a
  *			range is discarded and one zeroed) and
  *			read 1 MiB from /dev/hwrng
+ *	lginit.share	mount the Launcher's shared folder (virtio-9p, tag
+ *			hostshare) and work in it: read, create 1 MiB,
+ *			rename, chmod, link, delete, list, and see that
+ *			its symlinks lead into our tree, not the host's
+ *			(tests/lgtest-share.h)
  *	lginit.echo	read a line from the console and say what it was
  *	lginit.winsize	say the console's size, and again when it changes
  *	lginit.stress=N	run /lgstress (scripts/guest/lgstress.c), if it is
@@ -763,6 +768,78 @@ static void check_rng(void)
 	ok("rng", "1 MiB from /dev/hwrng, byte counts %u..%u", min, max);
 }
 
+#include "../tests/lgtest-share.h"
+
+static bool share_file(const char *path, const unsigned char *buf, size_t len, bool write_it)
+{
+	int fd = open(path, write_it ? O_WRONLY | O_CREAT | O_TRUNC : O_RDONLY, 0600);
+	size_t done = 0;
+	ssize_t n = 1;
+
+	if (fd < 0)
+		return false;
+	while (done < len && n > 0) {
+		if (write_it)
+			n = write(fd, buf + done, len - done);
+		else
+			n = read(fd, (unsigned char *)buf + done, len - done);
+		if (n > 0)
+			done += n;
+	}
+	return !close(fd) && done == len;
+}
+
+/* Does the share's symlink name lead to the host's secret?  It must not. */
+static bool sees_host_secret(const char *name)
+{
+	char path[64], buf[64];
+
+	snprintf(path, sizeof(path), "/mnt/%s", name);
+	return slurp(path, buf, sizeof(buf)) > 0 && strstr(buf, "SECRET");
+}
+
+static void check_share(void)
+{
+	static unsigned char big[SHARE_BIG], back[SHARE_BIG];
+	char buf[256];
+	struct stat st;
+	size_t i;
+
+	mkdir("/mnt", 0755);
+	if (mount(SHARE_TAG, "/mnt", "9p", 0, "trans=virtio,version=9p2000.L")) {
+		fail("share", "mount -t 9p %s: %s", SHARE_TAG, strerror(errno));
+		return;
+	}
+	if (slurp("/mnt/" SHARE_HOSTFILE, buf, sizeof(buf)) < 0 || strcmp(buf, SHARE_HOSTTEXT)) {
+		fail("share", "the host's file reads '%s'", buf);
+		return;
+	}
+	if (sees_host_secret(SHARE_ABS) || sees_host_secret(SHARE_UP)) {
+		fail("share", "a symlink of the share led to the host's file");
+		return;
+	}
+	for (i = 0; i < SHARE_BIG; i++)
+		big[i] = share_byte(i);
+	if (mkdir("/mnt/guest-dir", 0755) ||
+	    !share_file("/mnt/guest-dir/tmp", big, SHARE_BIG, true) ||
+	    rename("/mnt/guest-dir/tmp", "/mnt/guest-dir/big") ||
+	    chmod("/mnt/guest-dir/big", 0640) || symlink("big", "/mnt/guest-dir/link") ||
+	    !share_file("/mnt/guest-dir/gone", big, 10, true) || unlink("/mnt/guest-dir/gone")) {
+		fail("share", "making guest-dir: %s", strerror(errno));
+		return;
+	}
+	/* Read back through the symlink, past the guest's page cache. */
+	if (!share_file("/mnt/guest-dir/link", back, SHARE_BIG, false) || memcmp(big, back, SHARE_BIG) ||
+	    stat("/mnt/guest-dir/big", &st) || (st.st_mode & 0777) != 0640 ||
+	    !access("/mnt/guest-dir/tmp", F_OK) || !access("/mnt/guest-dir/gone", F_OK)) {
+		fail("share", "guest-dir reads back wrong (mode %o)", st.st_mode & 0777);
+		return;
+	}
+	umount("/mnt");
+	ok("share", "%s: read, wrote %d KiB, renamed, chmod, symlink, unlink; symlinks stay inside",
+	   SHARE_TAG, SHARE_BIG >> 10);
+}
+
 /*
  * The demo's interactive end: a busybox shell on the console, as its
  * controlling terminal.  When the shell exits, so does the guest.
@@ -818,6 +895,8 @@ int main(int argc, char **argv)
 		check_block_discard();
 		check_rng();
 	}
+	if (cmdline_has("lginit.share"))
+		check_share();
 	if (cmdline_has("lginit.winsize"))
 		check_winsize();
 	if (cmdline_has("lginit.echo"))

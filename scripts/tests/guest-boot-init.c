@@ -4,9 +4,9 @@
  *
  * It runs the Launcher once, as a user would:
  *
- *	lguest --block=/tmp/disk.img --rng --initrd=/guest.cpio.gz 256
- *		/guest-vmlinux rdinit=/lginit lginit.reboot lginit.devices
- *		lginit.stress=5
+ *	lguest --block=/tmp/disk.img --rng --share=/tmp/share,hostshare
+ *		--initrd=/guest.cpio.gz 256 /guest-vmlinux rdinit=/lginit
+ *		lginit.reboot lginit.devices lginit.share lginit.stress=5
  *
  * and reads everything the Launcher and the guest print, passing it on to
  * the console.  The guest's lginit asks for a restart on its first boot
@@ -24,6 +24,8 @@
  *	ok guest:block-above-4g	and the one it wrote above 4 GiB (the image
  *				is a sparse 5 GiB file, with a pattern of
  *				ours there for lginit to read)
+ *	ok guest:share-on-host	what lginit made in the shared folder is
+ *				there as it left it (tests/lgtest-share.h)
  *	boot-to-init		seconds from starting lguest to the first
  *				line of lginit, as the host's clock saw it
  *
@@ -50,6 +52,7 @@
 #include <sys/wait.h>
 
 #include "lgtest-result.h"
+#include "lgtest-share.h"
 #include "lgtest-kmemleak.h"
 
 static double seconds(void)
@@ -168,8 +171,9 @@ static char stress_arg[32] = "lginit.stress=5";
 static int run_guest(struct seen *s)
 {
 	char *argv[] = { "/lguest", "--block=/tmp/disk.img", "--rng", "--stats",
-			 "--initrd=/guest.cpio.gz", "256", "/guest-vmlinux", "rdinit=/lginit",
-			 "lginit.reboot", "lginit.devices", stress_arg, NULL };
+			 "--share=" SHARE_HOSTDIR "," SHARE_TAG, "--initrd=/guest.cpio.gz", "256",
+			 "/guest-vmlinux", "rdinit=/lginit", "lginit.reboot", "lginit.devices",
+			 "lginit.share", stress_arg, NULL };
 	char line[1024];
 	double t0 = seconds();
 	int pfd[2], status;
@@ -230,6 +234,45 @@ static bool disk_is_clean(const char *path)
 	return clean;
 }
 
+static bool write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	bool ok = fd >= 0 && write(fd, text, strlen(text)) == (ssize_t)strlen(text);
+
+	return !close(fd) && ok;
+}
+
+/* The shared folder as lginit finds it, and secrets it must not find. */
+static bool make_share(void)
+{
+	return !mkdir(SHARE_HOSTDIR, 0755) &&
+	       write_file(SHARE_HOSTDIR "/" SHARE_HOSTFILE, SHARE_HOSTTEXT) &&
+	       write_file("/lgsecret", SHARE_SECRET) && write_file("/tmp/lgsecret", SHARE_SECRET) &&
+	       !symlink("/lgsecret", SHARE_HOSTDIR "/" SHARE_ABS) &&
+	       !symlink("../lgsecret", SHARE_HOSTDIR "/" SHARE_UP);
+}
+
+/* What lginit left there: guest-dir/big of its bytes, mode 0640, and so on. */
+static bool share_as_left(void)
+{
+	static unsigned char buf[SHARE_BIG];
+	int fd = open(SHARE_HOSTDIR "/guest-dir/big", O_RDONLY);
+	char link[16] = "";
+	struct stat st;
+	bool ok;
+	size_t i;
+
+	ok = fd >= 0 && !fstat(fd, &st) && (st.st_mode & 07777) == 0640 &&
+	     read(fd, buf, sizeof(buf)) == SHARE_BIG;
+	for (i = 0; ok && i < SHARE_BIG; i++)
+		ok = buf[i] == share_byte(i);
+	if (fd >= 0)
+		close(fd);
+	return ok && readlink(SHARE_HOSTDIR "/guest-dir/link", link, sizeof(link) - 1) == 3 &&
+	       !strcmp(link, "big") && access(SHARE_HOSTDIR "/guest-dir/tmp", F_OK) &&
+	       access(SHARE_HOSTDIR "/guest-dir/gone", F_OK);
+}
+
 /* The demo: the guest has this console, and lginit ends in a shell. */
 static void run_interactive(void)
 {
@@ -270,7 +313,7 @@ int main(int argc, char **argv)
 	if (shell) {
 		if (make_disk("/tmp/disk.img"))
 			run_interactive();
-	} else if (make_disk("/tmp/disk.img")) {
+	} else if (make_disk("/tmp/disk.img") && make_share()) {
 		status = run_guest(&s);
 		result(s.restarts == 1 && s.starts == 2 && s.reboot_ok, "guest:restarted",
 		       "%d restarts, %d boots, second boot %s the mark", s.restarts,
@@ -288,6 +331,8 @@ int main(int argc, char **argv)
 		result(disk_has_high_pattern("/tmp/disk.img"), "guest:block-above-4g",
 		       "the guest's pattern is not in the image at %#llx",
 		       HIGH_OFFSET + HIGH_BYTES);
+		result(share_as_left(), "guest:share-on-host",
+		       "%s/guest-dir is not as lginit left it", SHARE_HOSTDIR);
 		result(s.stats_head && s.stats_faults, "launcher:stats",
 		       "lguest --stats printed %s", s.stats_head ? "no fault counts" : "nothing");
 		if (s.starts)

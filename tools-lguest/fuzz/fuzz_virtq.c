@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * A libFuzzer harness for the Launcher's device side: the virtio-mmio
- * registers, the virtqueue walker and the console, block, net and rng
- * request handlers, all fed from one fuzz input that plays the guest.
+ * registers, the virtqueue walker and the console, block, net, rng and
+ * 9p request handlers, all fed from one fuzz input that plays the guest.
  *
  * An input is:
- *	byte 0		which device (console, block, net, rng) and flags
+ *	byte 0		which device (console, block, net, rng or 9p) and
+ *			flags (block: read-only, O_DIRECT's bounce path)
  *	bytes 1-28	for two queues: size (u16), desc, avail, used (u32)
  *	bytes 29-284	32 operations of 8 bytes: kind, size, offset (u16),
  *			value (u32)
@@ -18,12 +19,18 @@
  * code must not touch memory outside the guest's (AddressSanitizer
  * watches), loop forever, or crash; a guest it calls bad just ends the
  * run.  The instruction decoder gets the first bytes of memory too.
+ * The 9p device shares a small read-only tree of its own (a file, a
+ * directory, a symlink), so that any message may reach any operation
+ * without the fuzzer filling the disk.  Each device is served on the
+ * calling thread: vq_check tests the I/O threads.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <linux/virtio_config.h>
 #include <linux/virtio_mmio.h>
@@ -37,6 +44,7 @@
 
 static struct guest_mem mem;
 static int block_fd = -1, null_fd, zero_fd, pipe_fd[2];
+static char share_dir[64];
 static unsigned long irqs;
 
 static void count_irq(struct vdev *d)
@@ -58,6 +66,26 @@ static uint32_t get32(const uint8_t *p)
 	return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
+static void make_share(void)
+{
+	char path[sizeof(share_dir) + 16];
+	int fd;
+
+	strcpy(share_dir, "/tmp/fuzz-virtq-share.XXXXXX");
+	if (!mkdtemp(share_dir))
+		abort();
+	snprintf(path, sizeof(path), "%s/file", share_dir);
+	fd = open(path, O_CREAT | O_WRONLY, 0644);
+	if (fd < 0 || write(fd, "fuzz", 4) != 4)
+		abort();
+	close(fd);
+	snprintf(path, sizeof(path), "%s/dir", share_dir);
+	mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/link", share_dir);
+	if (symlink("file", path))
+		abort();
+}
+
 static void init_once(void)
 {
 	if (block_fd >= 0)
@@ -71,6 +99,7 @@ static void init_once(void)
 	zero_fd = open("/dev/zero", O_RDONLY);
 	if (null_fd < 0 || zero_fd < 0 || pipe2(pipe_fd, O_NONBLOCK))
 		abort();
+	make_share();
 }
 
 static void drain_pipe(void)
@@ -132,8 +161,9 @@ static void make_device(struct vdev *d, uint8_t kind)
 		console_setup(d, pipe_fd[0], null_fd, -1);
 		break;
 	case 1:
+		/* (A memfd has no O_DIRECT; the bounce path runs all the same.) */
 		vdev_init(d, &block_type, &mem, &env, 0);
-		block_setup(d, block_fd, 64 * 1024 + (kind >> 4) * 100, kind & 4, false);
+		block_setup(d, block_fd, 64 * 1024 + (kind >> 4) * 100, kind & 4, kind & 8);
 		break;
 	case 2:
 		vdev_init(d, &net_type, &mem, &env, 0);
@@ -141,9 +171,47 @@ static void make_device(struct vdev *d, uint8_t kind)
 		d->out_fd = null_fd;
 		break;
 	default:
+		if (kind & 8) {
+			vdev_init(d, &p9_type, &mem, &env, 0);
+			if (!p9_setup(d, open(share_dir, O_PATH | O_DIRECTORY), "fuzz", true))
+				abort();
+			break;
+		}
 		vdev_init(d, &rng_type, &mem, &env, 0);
 		rng_setup(d, zero_fd);
 		break;
+	}
+}
+
+/*
+ * The 9p device also gets the memory image as a string of messages, each
+ * starting with its own size, after a Tversion and a Tattach of fid 0:
+ * through the ring alone, one input would reach one message.
+ */
+static void p9_messages(struct vdev *d, const uint8_t *data, size_t len)
+{
+	static const uint8_t version[21] = { 21, 0, 0, 0, 100, 1, 0, 0, 32, 0, 0, 8, 0,
+					     '9', 'P', '2', '0', '0', '0', '.', 'L' };
+	static const uint8_t attach[23] = { 23, 0, 0, 0, 104, 2, 0, 0, 0, 0, 0,
+					    0xff, 0xff, 0xff, 0xff };
+	uint8_t *req, *rep;
+	size_t n;
+
+	req = p9_buffers(d->share, &rep);
+	memcpy(req, version, sizeof(version));
+	p9_handle(d->share, sizeof(version), 8192);
+	memcpy(req, attach, sizeof(attach));
+	p9_handle(d->share, sizeof(attach), 8192);
+	while (len >= 7) {
+		n = get32(data);
+		if (n < 7 || n > len)
+			n = len;
+		if (n > 8192)
+			n = 8192;
+		memcpy(req, data, n);
+		p9_handle(d->share, n, 8192);
+		data += n;
+		len -= n;
 	}
 }
 
@@ -207,5 +275,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (i = 0; i < NOPS && !guest_is_bad(); i++)
 		run_op(&dev, data + HDR_SIZE + i * 8);
 	drain_pipe();
+	if (dev.type == &p9_type && !guest_is_bad())
+		p9_messages(&dev, data + HDR_SIZE + OPS_SIZE, img);
+	p9_release(&dev);
 	return 0;
 }

@@ -7,6 +7,7 @@
  * Queue 0's rings are at 0x1000/0x2000/0x3000, queue 1's at
  * 0x4000/0x5000/0x6000, both of 8 entries; each has one chain of three
  * descriptors (16 bytes to read, 512 and 1 byte to write) at 0x8000.
+ * The 9p seeds read 32 bytes instead: a Tversion, or a Tattach after it.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -82,10 +83,22 @@ static int write_seed(const char *dir, const char *name)
 	return 0;
 }
 
+/* 9p: Tversion (msize 8192, "9P2000.L") in the chain's first 32 bytes. */
+static void p9_seed(uint8_t *img, int attach)
+{
+	static const uint8_t version[21] = { 21, 0, 0, 0, 100, 1, 0, 0, 32, 0, 0, 8, 0,
+					     '9', 'P', '2', '0', '0', '0', '.', 'L' };
+	static const uint8_t attach_msg[23] = { 23, 0, 0, 0, 104, 2, 0, 0, 0, 0, 0,
+						0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0, 0 };
+
+	put_desc(img, 0x1000, 0, 0x8000, 32, 1, 1);
+	memcpy(img + 0x8000, attach ? attach_msg : version, attach ? 23 : 21);
+}
+
 int main(int argc, char **argv)
 {
 	uint8_t *img = in + HDR_SIZE + OPS_SIZE;
-	static const char *names[4] = { "console", "block", "net", "rng" };
+	static const char *names[5] = { "console", "block", "net", "rng", "9p" };
 	int dev, blk_type, err = 0;
 	char name[64];
 
@@ -93,16 +106,20 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: mkseeds DIR\n");
 		return 2;
 	}
-	for (dev = 0; dev < 4; dev++) {
-		for (blk_type = 0; blk_type < (dev == 1 ? 4 : 1); blk_type++) {
+	for (dev = 0; dev < 5; dev++) {
+		for (blk_type = 0; blk_type < (dev == 1 ? 4 : dev == 4 ? 2 : 1); blk_type++) {
 			static const uint32_t types[4] = { 0, 1, 4, 8 };
 
 			memset(in, 0, sizeof(in));
-			in[0] = dev;
-			queue(0, img, dev == 1 || dev == 0);
+			in[0] = dev == 4 ? 3 | 8 : dev;
+			queue(0, img, dev == 1 || dev == 0 || dev == 4);
 			queue(1, img, 1);
 			put32(img + 0x8000, types[blk_type]);	/* block header */
 			put32(img + 0x8008, 3);			/* sector */
+			if (dev == 1 && (blk_type & 1))
+				in[0] |= 8;			/* O_DIRECT's bounce path */
+			if (dev == 4)
+				p9_seed(img, blk_type);
 			op(0, 0, 2, 0, 0);	/* kick queue 0 */
 			op(1, 0, 2, 0, 1);	/* kick queue 1 */
 			op(2, 3, 2, 0, 100);	/* input */
