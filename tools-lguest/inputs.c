@@ -70,7 +70,9 @@ void setup_terminal(void)
 	for (i = 0; i < ARRAY_SIZE(fatal); i++)
 		sigaction(fatal[i], &sa, NULL);
 	sigaction(SIGWINCH, &winch, NULL);
+	/* A broken pipe, or a file past "ulimit -f", is an error, not our end. */
 	signal(SIGPIPE, SIG_IGN);
+	signal(SIGXFSZ, SIG_IGN);
 	atexit(restore_terminal);
 	if (!isatty(STDIN_FILENO) || tcgetattr(STDIN_FILENO, &saved_termios))
 		return;

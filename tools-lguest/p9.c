@@ -17,8 +17,10 @@
  * opened that way plus one checked name.  A symbolic link is never
  * followed here: the guest reads it and follows it in its own tree.
  * Guest root is the Launcher's user in the shared directory, except that
- * set-user-ID and set-group-ID bits and device nodes are refused, so that
- * a guest cannot leave the host a program that runs with more rights.
+ * set-user-ID and set-group-ID bits are dropped (from new files, chmod,
+ * and files opened to be changed) and device nodes can neither be made
+ * nor opened, so that a guest cannot leave the host a program that runs
+ * with more rights, nor reach a host device through the share.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -28,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
@@ -98,6 +101,13 @@ struct p9_share {
 	uint8_t dents[P9_MSIZE];	/* Treaddir's getdents64() */
 };
 
+/*
+ * Descriptors the fids hold open, against the process's limit: every
+ * share counts (they all live in one descriptor table), and together
+ * they may take half of it.
+ */
+static unsigned int open_fds, max_open_fds;
+
 /* A message being read or written: a bad field marks it, and it stops. */
 struct p9_msg {
 	uint8_t *buf;
@@ -109,7 +119,7 @@ static void *take(struct p9_msg *m, size_t n)
 {
 	void *p = m->buf + m->pos;
 
-	if (m->bad || n > m->len - m->pos) {
+	if (m->bad || m->pos > m->len || n > m->len - m->pos) {
 		m->bad = true;
 		return NULL;
 	}
@@ -231,8 +241,10 @@ static void drop_fid(struct p9_share *s, struct p9_fid *f)
 	while (*pp != f)
 		pp = &(*pp)->next;
 	*pp = f->next;
-	if (f->fd >= 0)
+	if (f->fd >= 0) {
 		close(f->fd);
+		__atomic_fetch_sub(&open_fds, 1, __ATOMIC_RELAXED);
+	}
 	free(f->path);
 	free(f);
 	s->nfids--;
@@ -336,6 +348,53 @@ static int put_entry_qid(struct p9_msg *out, int dirfd, const char *name)
 		return -errno;
 	put_qid(out, st.st_mode, st.st_ino);
 	return 0;
+}
+
+static bool plain(mode_t mode)
+{
+	return S_ISREG(mode) || S_ISDIR(mode);
+}
+
+/*
+ * A file to read or write, beneath the share: only a regular file or a
+ * directory.  Opening a FIFO would hang this I/O thread, and a device
+ * node is the host's device: both are refused before they are opened,
+ * and again after (O_NONBLOCK keeps that open from waiting, should a
+ * host program swap one in; regular files and directories ignore it).
+ * A set-ID file opened to be changed loses those bits first: a write by
+ * a Launcher with CAP_FSETID would leave them.  Returns the descriptor or
+ * a negative errno.
+ */
+static int open_file(struct p9_share *s, const char *path, int flags, mode_t mode)
+{
+	bool change = (flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC);
+	struct stat st;
+	int fd;
+
+	if (__atomic_load_n(&open_fds, __ATOMIC_RELAXED) >= max_open_fds)
+		return -EMFILE;
+	fd = open_beneath(s, path, O_PATH, 0);
+	if (fd < 0 && !((flags & O_CREAT) && errno == ENOENT))
+		return -errno;
+	if (fd >= 0) {
+		int err = fstat(fd, &st) ? -errno : S_ISLNK(st.st_mode) ? -ELOOP :
+			  !plain(st.st_mode) ? -EPERM : 0;
+
+		close(fd);
+		if (err)
+			return err;
+	}
+	fd = open_beneath(s, path, flags | O_NONBLOCK, mode);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) || !plain(st.st_mode) ||
+	    (change && S_ISREG(st.st_mode) && (st.st_mode & (S_ISUID | S_ISGID)) &&
+	     fchmod(fd, st.st_mode & (S_ISVTX | 0777)))) {
+		close(fd);
+		return -EPERM;
+	}
+	__atomic_fetch_add(&open_fds, 1, __ATOMIC_RELAXED);
+	return fd;
 }
 
 /* The guest's mode for something new: no set-ID bits (see the top). */
@@ -558,6 +617,9 @@ static int p9_setattr(struct p9_share *s, struct p9_msg *in, struct p9_msg *out)
 		return -EBADF;
 	if (s->ro)
 		return -EROFS;
+	/* The shared directory's own mode and owner are the host's. */
+	if (!strcmp(f->path, ".") && (valid & (P9_ATTR_MODE | P9_ATTR_UID | P9_ATTR_GID)))
+		return -EPERM;
 	fd = open_beneath(s, f->path, O_PATH, 0);
 	if (fd < 0)
 		return -errno;
@@ -570,12 +632,16 @@ static int p9_setattr(struct p9_share *s, struct p9_msg *in, struct p9_msg *out)
 		err = -errno;
 	if (!err && (valid & P9_ATTR_SIZE)) {
 		/* O_PATH cannot truncate: open it for writing, still beneath. */
-		int wfd = f->fd >= 0 ? f->fd : open_beneath(s, f->path, O_WRONLY, 0);
+		int wfd = f->fd >= 0 ? f->fd : open_file(s, f->path, O_WRONLY, 0);
 
-		if (wfd < 0 || ftruncate(wfd, size))
+		if (wfd < 0)
+			err = wfd;
+		else if (ftruncate(wfd, size))
 			err = -errno;
-		if (wfd >= 0 && wfd != f->fd)
+		if (wfd >= 0 && wfd != f->fd) {
 			close(wfd);
+			__atomic_fetch_sub(&open_fds, 1, __ATOMIC_RELAXED);
+		}
 	}
 	if (!err && (valid & (P9_ATTR_ATIME | P9_ATTR_MTIME))) {
 		set_time(&ts[0], valid, P9_ATTR_ATIME, P9_ATTR_ATIME_SET, as, an);
@@ -600,11 +666,12 @@ static int p9_lopen(struct p9_share *s, struct p9_msg *in, struct p9_msg *out)
 		return -EINVAL;
 	if (s->ro && ((flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC)))
 		return -EROFS;
-	fd = open_beneath(s, f->path, flags, 0);
+	fd = open_file(s, f->path, flags, 0);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	if (fstat(fd, &st)) {
 		close(fd);
+		__atomic_fetch_sub(&open_fds, 1, __ATOMIC_RELAXED);
 		return -errno;
 	}
 	f->fd = fd;
@@ -635,12 +702,14 @@ static int p9_lcreate(struct p9_share *s, struct p9_msg *in, struct p9_msg *out)
 	path = join(f->path, name);
 	if (!path)
 		return -ENOMEM;
-	fd = open_beneath(s, path, flags, new_mode(mode));
+	fd = open_file(s, path, flags, new_mode(mode));
 	if (fd < 0 || fstat(fd, &st)) {
-		int err = -errno;
+		int err = fd < 0 ? fd : -errno;
 
-		if (fd >= 0)
+		if (fd >= 0) {
 			close(fd);
+			__atomic_fetch_sub(&open_fds, 1, __ATOMIC_RELAXED);
+		}
 		free(path);
 		return err;
 	}
@@ -835,6 +904,21 @@ static int p9_link(struct p9_share *s, struct p9_msg *in, struct p9_msg *out)
 	return err;
 }
 
+/* Would every fid beneath from still have a path once it is beneath to? */
+static bool moves_fit(struct p9_share *s, const char *from, const char *to)
+{
+	size_t len = strlen(from), grow = strlen(to);
+	struct p9_fid *f;
+	unsigned int i;
+
+	for (i = 0; i < P9_BUCKETS; i++)
+		for (f = s->fids[i]; f; f = f->next)
+			if (!strncmp(f->path, from, len) && (!f->path[len] || f->path[len] == '/') &&
+			    grow + strlen(f->path) - len >= PATH_MAX)
+				return false;
+	return true;
+}
+
 /* Rename entry oldname of odir to newname of ndir, and move the fids. */
 static int rename_entry(struct p9_share *s, struct p9_fid *odir, const char *oldname,
 			struct p9_fid *ndir, const char *newname)
@@ -852,7 +936,11 @@ static int rename_entry(struct p9_share *s, struct p9_fid *odir, const char *old
 		err = ofd < 0 ? ofd : nfd;
 		goto out;
 	}
-	err = renameat(ofd, oldname, nfd, newname) ? -errno : 0;
+	/* A fid's path could otherwise grow with every rename, without end. */
+	if (!moves_fit(s, from, to))
+		err = -ENAMETOOLONG;
+	else
+		err = renameat(ofd, oldname, nfd, newname) ? -errno : 0;
 	if (!err)
 		moved(s, from, to);
 out:
@@ -1041,7 +1129,10 @@ size_t p9_handle(struct p9_share *s, size_t len, size_t room)
 	p9_op op = type < P9_TMAX ? p9_ops[type] : NULL;
 	int err;
 
-	if (size < len)
+	/* The size field may only shorten the message, never end it early. */
+	if (size < P9_HDR)
+		in.bad = true;
+	else if (size < len)
 		in.len = size;
 	take(&out, P9_HDR);
 	if (in.bad)
@@ -1108,6 +1199,12 @@ bool p9_setup(struct vdev *d, int root_fd, const char *tag, bool ro)
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return false;
+	if (!max_open_fds) {
+		struct rlimit rl;
+
+		max_open_fds = !getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < 2048 ?
+			       rl.rlim_cur / 2 : 1024;
+	}
 	s->root = root_fd;
 	s->ro = ro;
 	d->share = s;

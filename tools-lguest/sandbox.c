@@ -93,7 +93,7 @@ static const int allowed[] = {
  */
 static const int allowed_files[] = {
 	__NR_openat2, __NR_getdents64, __NR_mkdirat, __NR_unlinkat, __NR_renameat,
-	__NR_symlinkat, __NR_readlinkat, __NR_linkat, __NR_fchownat, __NR_fchmodat2,
+	__NR_symlinkat, __NR_readlinkat, __NR_linkat, __NR_fchownat, __NR_fchmodat2, __NR_fchmod,
 	__NR_utimensat, __NR_ftruncate,
 #ifdef __NR_utimensat_time64
 	__NR_utimensat_time64,

@@ -20,12 +20,14 @@
  * watches), loop forever, or crash; a guest it calls bad just ends the
  * run.  The instruction decoder gets the first bytes of memory too.
  * The 9p device shares a small read-only tree of its own (a file, a
- * directory, a symlink), so that any message may reach any operation
- * without the fuzzer filling the disk.  Each device is served on the
+ * directory, a symlink), or a read-write folder that is emptied every
+ * 256 inputs, so that any message may reach any operation without the
+ * fuzzer filling the disk.  Each device is served on the
  * calling thread: vq_check tests the I/O threads.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,7 +46,7 @@
 
 static struct guest_mem mem;
 static int block_fd = -1, null_fd, zero_fd, pipe_fd[2];
-static char share_dir[64];
+static char share_dir[64], rw_dir[64];
 static unsigned long irqs;
 
 static void count_irq(struct vdev *d)
@@ -66,14 +68,46 @@ static uint32_t get32(const uint8_t *p)
 	return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
+static int remove_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)st;
+	(void)type;
+	if (ftw->level)
+		remove(path);
+	return 0;
+}
+
+/* The read-write share starts empty, and is emptied now and then. */
+static void empty_rw_share(void)
+{
+	nftw(rw_dir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static int remove_all(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)st;
+	(void)type;
+	(void)ftw;
+	remove(path);
+	return 0;
+}
+
+static void remove_shares(void)
+{
+	nftw(share_dir, remove_all, 16, FTW_DEPTH | FTW_PHYS);
+	nftw(rw_dir, remove_all, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 static void make_share(void)
 {
 	char path[sizeof(share_dir) + 16];
 	int fd;
 
 	strcpy(share_dir, "/tmp/fuzz-virtq-share.XXXXXX");
-	if (!mkdtemp(share_dir))
+	strcpy(rw_dir, "/tmp/fuzz-virtq-rw.XXXXXX");
+	if (!mkdtemp(share_dir) || !mkdtemp(rw_dir))
 		abort();
+	atexit(remove_shares);
 	snprintf(path, sizeof(path), "%s/file", share_dir);
 	fd = open(path, O_CREAT | O_WRONLY, 0644);
 	if (fd < 0 || write(fd, "fuzz", 4) != 4)
@@ -172,8 +206,14 @@ static void make_device(struct vdev *d, uint8_t kind)
 		break;
 	default:
 		if (kind & 8) {
+			static unsigned int rw_runs;
+			bool rw = kind & 4;
+
+			if (rw && !(rw_runs++ % 256))
+				empty_rw_share();
 			vdev_init(d, &p9_type, &mem, &env, 0);
-			if (!p9_setup(d, open(share_dir, O_PATH | O_DIRECTORY), "fuzz", true))
+			if (!p9_setup(d, open(rw ? rw_dir : share_dir, O_PATH | O_DIRECTORY), "fuzz",
+				      !rw))
 				abort();
 			break;
 		}

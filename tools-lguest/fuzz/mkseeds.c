@@ -111,7 +111,7 @@ int main(int argc, char **argv)
 			static const uint32_t types[4] = { 0, 1, 4, 8 };
 
 			memset(in, 0, sizeof(in));
-			in[0] = dev == 4 ? 3 | 8 : dev;
+			in[0] = dev == 4 ? 3 | 8 | (blk_type & 1) << 2 : dev;
 			queue(0, img, dev == 1 || dev == 0 || dev == 4);
 			queue(1, img, 1);
 			put32(img + 0x8000, types[blk_type]);	/* block header */

@@ -17,7 +17,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 #include "../virtq.h"
 
@@ -257,6 +260,12 @@ static void make_tree(const char *top)
 	if (fd < 0 || write(fd, "SECRET", 6) != 6)
 		exit(2);
 	close(fd);
+	fd = open("share/suid", O_CREAT | O_WRONLY, 0755);
+	if (fd < 0 || write(fd, "#!/bin/sh\n", 10) != 10 || fchmod(fd, 04755))
+		exit(2);
+	close(fd);
+	if (mkfifo("share/fifo", 0644))
+		exit(2);
 	snprintf(p, sizeof(p), "%s/outside", top);
 	if (symlink(p, "share/abs") || symlink("../outside", "share/up") ||
 	    symlink("loop", "share/loop") || symlink("sub", "share/dirlink"))
@@ -409,6 +418,125 @@ static void round_trip(void)
 	clunk(15);
 }
 
+static void on_alarm(int sig)
+{
+	(void)sig;
+	printf("FAIL the server hung (an open that never returns?)\n");
+	exit(1);
+}
+
+/*
+ * What an attacker's review found: a size field that ends the message in
+ * its header, paths that grow with every rename, set-ID files opened for
+ * writing, FIFOs and device nodes in the share, descriptors without a
+ * bound, and the share's own mode.
+ */
+static void review(void)
+{
+	char deep[PATH_MAX], name[251], buf[64];
+	unsigned int nw, i, opened;
+	struct stat st;
+	int err;
+
+	/* A full Twrite of 2 MiB whose size field says 3. */
+	err = walk(0, 30, &nw, 0);
+	err = err ? err : lcreate(30, "leak", O_RDWR, 0644);
+	begin(118);
+	put(30, 4);
+	put(0, 8);
+	put(2 << 20, 4);
+	memset(req + req_len, 'x', 64);
+	req_len += 64;
+	memcpy(req, &(uint32_t){ 3 }, 4);
+	rep_len = p9_handle(share, req_len, 8192);
+	err = rep[4] == 7 ? (int)(rep[7] | rep[8] << 8) : 0;
+	expect(err == EPROTO && !stat("share/leak", &st) && st.st_size == 0,
+	       "a size field inside the header: EPROTO, nothing written (err %d, %lld bytes)",
+	       err, (long long)st.st_size);
+	clunk(30);
+
+	/* Fids 16 names deep, then a long new name for their top. */
+	memset(name, 'n', sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0';
+	strcpy(deep, "share/deep");
+	mkdir(deep, 0755);
+	for (i = 0; i < 16; i++) {
+		strcat(deep, "/");
+		strcat(deep, name);
+		mkdir(deep, 0755);
+	}
+	err = walk(0, 31, &nw, 16, "deep", name, name, name, name, name, name, name, name, name,
+		   name, name, name, name, name, name);
+	err = err ? err : walk(31, 31, &nw, 1, name);
+	expect(!err && nw == 1, "a fid 17 names deep (err %d)", err);
+	begin(74);
+	put(0, 4);
+	str("deep");
+	put(0, 4);
+	str(name);
+	err = call();
+	expect(err == ENAMETOOLONG && host_has("share/deep"),
+	       "a rename that would take a fid past PATH_MAX: ENAMETOOLONG (err %d)", err);
+	clunk(31);
+
+	err = walk(0, 32, &nw, 1, "suid");
+	err = err ? err : lopen(32, O_WRONLY);
+	expect(!err && !stat("share/suid", &st) && !(st.st_mode & (S_ISUID | S_ISGID)),
+	       "a set-user-ID file opened for writing loses the bit (err %d, mode %o)", err,
+	       st.st_mode & 07777);
+	clunk(32);
+
+	signal(SIGALRM, on_alarm);
+	alarm(10);
+	err = walk(0, 33, &nw, 1, "fifo");
+	err = err ? err : lopen(33, O_RDONLY);
+	expect(err == EPERM, "lopen of a FIFO: EPERM at once, not a hang (err %d)", err);
+	clunk(33);
+	err = walk(0, 33, &nw, 1, "fifo");
+	begin(26);
+	put(33, 4);
+	put(8, 4);				/* P9_ATTR_SIZE */
+	memset(req + req_len, 0, 52);
+	req_len += 52;
+	err = err ? err : call();
+	expect(err == EPERM, "truncating a FIFO: EPERM at once (err %d)", err);
+	clunk(33);
+	alarm(0);
+	if (!mknod("share/null", S_IFCHR | 0666, makedev(1, 3))) {
+		err = walk(0, 34, &nw, 1, "null");
+		err = err ? err : lopen(34, O_RDWR);
+		expect(err == EPERM, "lopen of a device node: EPERM (err %d)", err);
+		clunk(34);
+	} else {
+		printf("ok # SKIP a device node (mknod: %s)\n", strerror(errno));
+	}
+
+	for (i = 0, opened = 0, err = 0; i < 200 && !err; i++) {
+		err = walk(0, 100 + i, &nw, 1, "file");
+		err = err ? err : lopen(100 + i, O_RDONLY);
+		opened += !err;
+	}
+	expect(err == EMFILE && opened == 64, "open fids stop at half the descriptor limit (%u, err %d)",
+	       opened, err);
+	for (i = 0; i < 200; i++)
+		clunk(100 + i);
+	err = walk(0, 35, &nw, 1, "file");
+	err = err ? err : lopen(35, O_RDONLY);
+	expect(!err, "... and open again once clunked (err %d)", err);
+	clunk(35);
+
+	begin(26);
+	put(0, 4);
+	put(1, 4);				/* P9_ATTR_MODE */
+	put(0, 4);
+	memset(req + req_len, 0, 48);
+	req_len += 48;
+	err = call();
+	expect(err == EPERM && !stat("share", &st) && (st.st_mode & 0777) == 0755,
+	       "chmod of the share itself: EPERM (err %d)", err);
+	(void)buf;
+}
+
 /* Messages no client would send. */
 static void malformed(void)
 {
@@ -476,7 +604,8 @@ int main(void)
 	char cmd[64 + sizeof(top)];
 	int root;
 
-	if (!mkdtemp(top))
+	/* 128 descriptors: the server may keep 64 of them open. */
+	if (!mkdtemp(top) || setrlimit(RLIMIT_NOFILE, &(struct rlimit){ 128, 128 }))
 		return 2;
 	make_tree(top);
 	root = open("share", O_PATH | O_DIRECTORY);
@@ -490,6 +619,7 @@ int main(void)
 	expect(!attach(0), "attach");
 	escapes();
 	round_trip();
+	review();
 	malformed();
 	vdev_init(&d_ro, &p9_type, &mem, NULL, 1);
 	read_only(&d_ro, open("share", O_PATH | O_DIRECTORY));
