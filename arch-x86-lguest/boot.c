@@ -43,6 +43,7 @@
 #include <asm/lguest_hcall.h>
 #include <asm/lguest.h>
 #include <asm/paravirt.h>
+#include <asm/debugreg.h>
 #include <asm/desc.h>
 #include <asm/setup.h>
 #include <asm/tlbflush.h>
@@ -185,6 +186,7 @@ static void lg_halt(void)
 #define DESC_DPL_SHIFT	13
 #define DESC_DPL_MASK	(3U << DESC_DPL_SHIFT)
 #define DESC_DIR	BIT(10)		/* conforming code, expand-down data */
+#define DESC_CODE	BIT(11)
 #define DESC_G		BIT(23)
 
 static u32 switcher_base(void)
@@ -201,8 +203,11 @@ static bool host_gdt_entry(unsigned int idx)
 /*
  * Make a descriptor acceptable: ring 0 becomes ring 1, a flat segment
  * stops short of the Switcher, and whatever cannot be fixed (a system
- * descriptor, an expand-down segment, one starting beyond the limit) is
- * sent as not present.
+ * descriptor, a conforming code segment, one starting beyond the limit)
+ * is sent as not present.  An expand-down data segment would reach the
+ * top of memory, the Switcher: the kernel's only one, GDT_ENTRY_CPUNODE,
+ * carries the CPU and node number in its limit for the vDSO's lsl, which
+ * reads the same limit from an expand-up segment, so it becomes one.
  */
 static void fix_descriptor(u32 *lo, u32 *hi)
 {
@@ -213,8 +218,9 @@ static void fix_descriptor(u32 *lo, u32 *hi)
 
 	if (!(*hi & DESC_PRESENT))
 		return;
-	if (!(*hi & DESC_S) || (*hi & DESC_DIR) || base >= top)
+	if (!(*hi & DESC_S) || ((*hi & DESC_DIR) && (*hi & DESC_CODE)) || base >= top)
 		goto drop;
+	*hi &= ~DESC_DIR;
 	if (!(*hi & DESC_DPL_MASK))
 		*hi |= 1U << DESC_DPL_SHIFT;
 
@@ -343,8 +349,9 @@ static unsigned long lg_store_tr(void)
 }
 
 /*
- * The host gives a guest no LDT: a process that asks for one with
- * modify_ldt() gets it in its memory, but a selector into it faults.
+ * The host gives a guest no LDT, and modify_ldt() says so with ENOSYS
+ * (arch/x86/kernel/ldt.c), as a kernel without MODIFY_LDT_SYSCALL would:
+ * nothing should ever ask us to load one.
  */
 static void lg_set_ldt(const void *addr, unsigned int entries)
 {
@@ -452,13 +459,21 @@ static void lg_write_cr3(unsigned long cr3)
 	async_hcall(LHCALL_NEW_PGTABLE, cr3, (u32)ctx, ctx >> 32, (u32)gen);
 }
 
+/*
+ * The debug registers: DR7 is the host's, so there are no breakpoints to
+ * set, but a single step or int1 traps, and the #DB handler reads DR6 to
+ * learn why: the host wrote it into lguest_data.dr6 first.  Reads of the
+ * others give 0 (no breakpoint is armed), writes vanish.
+ */
 static unsigned long lg_get_debugreg(int regno)
 {
-	return 0;
+	return regno == 6 ? READ_ONCE(lguest_data.dr6) : 0;
 }
 
 static void lg_set_debugreg(int regno, unsigned long value)
 {
+	if (regno == 6)
+		WRITE_ONCE(lguest_data.dr6, value);
 }
 
 /*
@@ -797,6 +812,13 @@ static void __init lg_set_cpu_caps(void)
 	setup_clear_cpu_cap(X86_FEATURE_SMAP);
 	setup_clear_cpu_cap(X86_FEATURE_UMIP);
 	/*
+	 * ESPFIX returns to a 16-bit LDT stack through a ring-0 stack segment
+	 * it rewrites in the GDT: we have no LDT to return to, the CPU never
+	 * reads our GDT, and ring 1 cannot load a ring-0 stack.  Without it,
+	 * a return to an LDT stack faults in iret, as it should.
+	 */
+	setup_clear_cpu_cap(X86_BUG_ESPFIX);
+	/*
 	 * Without a rate from the host the TSC is useless to us (there is
 	 * nothing to calibrate it against); time then comes from jiffies.
 	 */
@@ -857,6 +879,7 @@ asmlinkage __visible void __init __noreturn __no_stack_protector lguest_init(voi
 	lguest_data.noirq_syscall_end = (unsigned long)lguest_entry_INT80_irqs_off;
 	/* Every IRQ masked until a driver asks for it (the timer included). */
 	memset(lguest_data.blocked_interrupts, 0xff, sizeof(lguest_data.blocked_interrupts));
+	lguest_data.dr6 = DR6_RESERVED;		/* as after a reset */
 
 	lg_set_pv_ops();
 	lg_load_segments();

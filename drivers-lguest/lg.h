@@ -80,6 +80,7 @@ struct lguest {
 
 	struct fxregs_state *fpu;
 	u32 cr2;
+	u32 dr6;			/* at the last #DB, for lguest_data.dr6 */
 	u32 fault_eip, fault_cr2, fault_count;
 	u32 switcher_fault_eip;
 

@@ -514,12 +514,23 @@ static void take_switcher_notes(struct lguest *lg, int cpu, u32 *nmis)
 	st->fault_eip = 0;
 }
 
+/* DR6 as the CPU left it, and then as it is after a reset. */
+static u32 debug_read_clear_dr6(void)
+{
+	unsigned long dr6;
+
+	get_debugreg(dr6, 6);
+	set_debugreg(DR6_RESERVED, 6);
+	return dr6;
+}
+
 /*
  * After the run, with interrupts still off: what the host itself must
  * handle first.  NMIs taken inside the Switcher and one that stopped the
  * guest go to the host's handler, as does a machine check.  The guest's
  * single steps and breakpoints leave their marks in DR6, which the
- * host's own debug handler would misread: clear it.
+ * host's own debug handler would misread: keep them for the guest, whose
+ * #DB handler reads them (lguest_data.dr6), and clear them.
  */
 static void after_run(struct lguest *lg, int cpu)
 {
@@ -537,7 +548,7 @@ static void after_run(struct lguest *lg, int cpu)
 	else if ((trap & ~LGUEST_TRAP_IN_SWITCHER) == X86_TRAP_MC)
 		host_machine_check(lg, trap & LGUEST_TRAP_IN_SWITCHER);
 	else if ((trap & ~LGUEST_TRAP_IN_SWITCHER) == X86_TRAP_DB)
-		set_debugreg(DR6_RESERVED, 6);
+		lg->dr6 = debug_read_clear_dr6();
 }
 
 /* Run the guest until it traps; false if it may not run (it died). */
@@ -758,6 +769,11 @@ void lguest_arch_exit(struct lguest *lg)
 	case X86_TRAP_GP:
 		if (emulate_insn(lg))
 			return;
+		break;
+	case X86_TRAP_DB:
+		/* Why it trapped: the guest's #DB handler reads DR6 there. */
+		if (lg->data_gpa)
+			lgwrite_u32(lg, LG_DATA(lg, dr6), lg->dr6);
 		break;
 	case LGUEST_HCALL_VECTOR:
 		lguest_do_hcall_trap(lg);
