@@ -106,6 +106,39 @@ series_patches()
 	sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$LGUEST_REPO/series"
 }
 
+# use_tree DIR: build and test DIR, a Linux $LGUEST_KVER_MAJOR.y tree of
+# your own, instead of the workshop's copy (exports LGUEST_TREE).  The
+# series is applied there first if it is not yet (git am in a git tree,
+# patch otherwise); nothing is fetched.
+use_tree()
+{
+	local dir v p
+
+	dir=$(cd "$1" 2>/dev/null && pwd) || die "--tree $1: no such directory"
+	[ -f "$dir/Makefile" ] && [ -d "$dir/arch/x86" ] || die "--tree $dir: not a kernel tree"
+	v=$(make -s -C "$dir" kernelversion 2>/dev/null) || v=unknown
+	case $v in
+	"$LGUEST_KVER_MAJOR" | "$LGUEST_KVER_MAJOR".*) ;;
+	*) die "--tree $dir: Linux $v; the series is for $LGUEST_KVER_MAJOR.y" ;;
+	esac
+	if [ ! -f "$dir/drivers/lguest/Kconfig" ]; then
+		note "applying the series to $dir (Linux $v)"
+		if git -C "$dir" rev-parse --git-dir >/dev/null 2>&1; then
+			series_patches | sed "s|^|$LGUEST_REPO/patches/|" |
+				xargs git -C "$dir" -c user.name="${GIT_COMMITTER_NAME:-lguest workshop}" \
+					-c user.email="${GIT_COMMITTER_EMAIL:-lguest@workshop.invalid}" \
+					am --quiet ||
+				die "git am of the series failed in $dir (git -C $dir am --abort undoes it)"
+		else
+			for p in $(series_patches); do
+				patch -s -p1 -N -d "$dir" <"$LGUEST_REPO/patches/$p" ||
+					die "$p does not apply to $dir"
+			done
+		fi
+	fi
+	export LGUEST_TREE=$dir
+}
+
 # Find the URI of the plain Debian archive (the entry serving the
 # release's own suite, not -security) in deb822 or one-line sources.
 debian_archive_uri()

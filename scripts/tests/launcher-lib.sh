@@ -11,6 +11,15 @@
 launcher_tree=$(kernel_tree)
 launcher_work=$(work_dir launcher)
 
+# --tree DIR of a test: DIR is the kernel tree for everything (lib.sh's
+# use_tree: the series applied there if need be), the Launcher included.
+launcher_use_tree()
+{
+	use_tree "$1"
+	launcher_tree=$LGUEST_TREE
+	launcher_work=$(work_dir launcher)
+}
+
 # launcher_prepare: set launcher_src (a tools/lguest to build from, with
 # tools/scripts next to it) and launcher_hdr (-isystem flags).
 launcher_prepare()
