@@ -36,6 +36,27 @@ run_logged()
 	fi
 }
 
+# run_progress LOGFILE LABEL CMD...: run_logged, and while CMD runs say
+# every minute how long it has taken and how far it got (for a kernel
+# build: the files compiled so far), so that a long step is not silent.
+run_progress()
+{
+	local log=$1 label=$2 pid t0 n
+	shift 2
+	t0=$(date +%s)
+	"$@" >"$log" 2>&1 &
+	pid=$!
+	while ! timeout 60 tail --pid="$pid" -s 0.5 -f /dev/null 2>/dev/null; do
+		n=$(grep -c '^  CC ' "$log" 2>/dev/null)
+		note "$label: $(( ($(date +%s) - t0) / 60 )) min so far${n:+, $n files compiled}"
+	done
+	if ! wait "$pid"; then
+		echo "---- last lines of $log ----" >&2
+		tail -n 40 "$log" >&2
+		return 1
+	fi
+}
+
 need_cmd()
 {
 	local c
