@@ -513,10 +513,13 @@ static bool exited_with(int status, int code)
 		     "lginit.quick", "lginit.echo"
 
 /*
- * Keys typed while the guest reboots must not leave its console deaf: a
- * key is sent the moment lguest says the guest is restarting (the input
- * thread then wakes the main thread while it sets the guest up again),
- * and the second boot must still get the line typed when it asks.
+ * Keys typed while the guest reboots must not leave its console deaf.
+ * From the moment lguest says the guest is restarting, a key every 2 ms
+ * for 200 ms: some land while lguest sets the guest up again, when the
+ * input thread wakes a main thread that is not running the guest (the
+ * wake-up dies with the old boot), and the second boot must still get
+ * the line typed when it asks.  (One key sent once came too late to find
+ * that window: this test passed with the bug.)
  */
 static void tty_reboot_input_case(void)
 {
@@ -533,7 +536,12 @@ static void tty_reboot_input_case(void)
 		return;
 	}
 	if (pty_wait_for(p, "lguest: guest restarting:")) {
-		pty_send(p, "x");
+		int i;
+
+		for (i = 0; i < 100; i++) {
+			pty_send(p, "x");
+			usleep(2000);
+		}
 		why = "the second boot never asked for a line";
 		if (pty_wait_for(p, "lginit: type a line")) {
 			pty_send(p, "ping-after-reboot\n");
