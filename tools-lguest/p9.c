@@ -339,6 +339,22 @@ static int open_parent(struct p9_share *s, const struct p9_fid *f, const char **
 	return fd < 0 ? -errno : fd;
 }
 
+/*
+ * The directory fid dir, opened to add or remove its entry name, after
+ * the checks every such request makes.  The descriptor, or a negative
+ * errno.
+ */
+static int entry_dir(struct p9_share *s, const struct p9_fid *dir, const char *name)
+{
+	if (!dir)
+		return -EBADF;
+	if (!good_name(name))
+		return -EINVAL;
+	if (s->ro)
+		return -EROFS;
+	return open_dir(s, dir);
+}
+
 /* The qid of entry name in directory dirfd (just made). */
 static int put_entry_qid(struct p9_msg *out, int dirfd, const char *name)
 {
@@ -818,13 +834,7 @@ static int p9_mkdir(struct p9_share *s, struct p9_msg *in, struct p9_msg *out)
 		return -EPROTO;
 	mode = get32(in);
 	take(in, 4);				/* gid */
-	if (!f)
-		return -EBADF;
-	if (!good_name(name))
-		return -EINVAL;
-	if (s->ro)
-		return -EROFS;
-	dfd = open_dir(s, f);
+	dfd = entry_dir(s, f, name);
 	if (dfd < 0)
 		return dfd;
 	err = mkdirat(dfd, name, new_mode(mode)) ? -errno : put_entry_qid(out, dfd, name);
@@ -841,13 +851,7 @@ static int p9_symlink(struct p9_share *s, struct p9_msg *in, struct p9_msg *out)
 	if (!get_str(in, name) || !get_str(in, target))
 		return -EPROTO;
 	take(in, 4);				/* gid */
-	if (!f)
-		return -EBADF;
-	if (!good_name(name))
-		return -EINVAL;
-	if (s->ro)
-		return -EROFS;
-	dfd = open_dir(s, f);
+	dfd = entry_dir(s, f, name);
 	if (dfd < 0)
 		return dfd;
 	/* The target is only text for the guest to follow: we never do. */
@@ -887,20 +891,16 @@ static int p9_link(struct p9_share *s, struct p9_msg *in, struct p9_msg *out)
 	(void)out;
 	if (!get_str(in, name))
 		return -EPROTO;
-	if (!dir || !f)
+	if (!f)
 		return -EBADF;
-	if (!good_name(name))
-		return -EINVAL;
-	if (s->ro)
-		return -EROFS;
+	dfd = entry_dir(s, dir, name);
+	if (dfd < 0)
+		return dfd;
 	ofd = open_parent(s, f, &old);
-	if (ofd < 0)
-		return ofd;
-	dfd = open_dir(s, dir);
-	err = dfd < 0 ? dfd : linkat(ofd, old, dfd, name, 0) ? -errno : 0;
-	if (dfd >= 0)
-		close(dfd);
-	close(ofd);
+	err = ofd < 0 ? ofd : linkat(ofd, old, dfd, name, 0) ? -errno : 0;
+	if (ofd >= 0)
+		close(ofd);
+	close(dfd);
 	return err;
 }
 
@@ -1011,13 +1011,7 @@ static int p9_unlinkat(struct p9_share *s, struct p9_msg *in, struct p9_msg *out
 	if (!get_str(in, name))
 		return -EPROTO;
 	flags = get32(in);
-	if (!f)
-		return -EBADF;
-	if (!good_name(name))
-		return -EINVAL;
-	if (s->ro)
-		return -EROFS;
-	dfd = open_dir(s, f);
+	dfd = entry_dir(s, f, name);
 	if (dfd < 0)
 		return dfd;
 	err = unlinkat(dfd, name, flags & P9_REMOVEDIR ? AT_REMOVEDIR : 0) ? -errno : 0;
