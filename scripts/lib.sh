@@ -39,6 +39,8 @@ run_logged()
 # run_progress LOGFILE LABEL CMD...: run_logged, and while CMD runs say
 # every minute how long it has taken and how far it got (for a kernel
 # build: the files compiled so far), so that a long step is not silent.
+# A build whose output the command keeps to itself (kunit.py) is counted
+# by its object files in PROGRESS_OBJDIR.
 run_progress()
 {
 	local log=$1 label=$2 pid t0 n
@@ -48,6 +50,9 @@ run_progress()
 	pid=$!
 	while ! timeout 60 tail --pid="$pid" -s 0.5 -f /dev/null 2>/dev/null; do
 		n=$(grep -c '^  CC ' "$log" 2>/dev/null)
+		[ "${n:-0}" = 0 ] && [ -n "${PROGRESS_OBJDIR:-}" ] &&
+			n=$(find "$PROGRESS_OBJDIR" -name '*.o' 2>/dev/null | wc -l)
+		[ "${n:-0}" = 0 ] && n=
 		note "$label: $(( ($(date +%s) - t0) / 60 )) min so far${n:+, $n files compiled}"
 	done
 	if ! wait "$pid"; then

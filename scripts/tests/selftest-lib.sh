@@ -1,19 +1,21 @@
 # SPDX-License-Identifier: GPL-2.0
-# Shared by tests/host-selftest and tests/nmi-storm: build the lguest
-# kselftest (the test guest and lguest_test) of the kernel tree against
-# TARGET's exported headers and pack it, with scripts/tests/selftest-init
+# Shared by tests/host-selftest, tests/nmi-storm and bench: build the
+# lguest kselftest the standard way (make -C tools/testing/selftests
+# TARGETS=lguest install) against TARGET's exported headers and pack the
+# installed tests, busybox for run_kselftest.sh, scripts/tests/selftest-init
 # as init and lg.ko when the host is a module, into an initramfs.
 # Sourced after lib.sh.
 #
 # selftest_prepare TARGET sets:
 #   st_build    TARGET's build directory
 #   st_out      where the selftest and its logs go
+#   st_install  the installed kselftests (run_kselftest.sh, lguest/)
 #   st_initrd   the initramfs
 #   st_module   "--module /lg.ko" for a modular host, else empty
 
 selftest_prepare()
 {
-	local target=$1 tree extra=()
+	local target=$1 tree busybox extra=()
 
 	tree=$(kernel_tree)
 	st_build=$(build_dir "$target")
@@ -27,13 +29,15 @@ selftest_prepare()
 	mkdir -p "$st_out"
 	run_logged "$st_out/headers.log" make -s -C "$tree" O="$st_build" ARCH=i386 headers ||
 		die "make headers failed: see $st_out/headers.log"
-	run_logged "$st_out/make.log" make -C "$tree/tools/testing/selftests/lguest" \
-		OUTPUT="$st_out" KHDR_INCLUDES="-isystem $st_build/usr/include" \
-		"$st_out/lguest_test" "$st_out/lguest_test_guest" ||
+	st_install=$st_out/kselftest
+	rm -rf "$st_install"
+	run_logged "$st_out/make.log" make -C "$tree/tools/testing/selftests" TARGETS=lguest \
+		O="$st_build" INSTALL_PATH="$st_install" install ||
 		die "building the selftest failed: see $st_out/make.log"
-	if grep -E 'warning:' "$st_out/make.log"; then
+	if grep -E 'warning:|Warning:' "$st_out/make.log"; then
 		die "the selftest does not build warning-free"
 	fi
+	[ -x "$st_install/lguest/lguest_test" ] || die "make install left no lguest_test"
 	gcc -m32 -static -O2 -Wall -Wextra -Werror -o "$st_out/selftest-init" \
 		"$LGUEST_REPO/scripts/tests/selftest-init.c" || die "cannot build selftest-init"
 	st_module=
@@ -42,10 +46,13 @@ selftest_prepare()
 		extra=(--add "$st_build/drivers/lguest/lg.ko:/lg.ko")
 		st_module="--module /lg.ko"
 	fi
+	busybox=$("$LGUEST_REPO/scripts/get-busybox" --print) || die "no busybox for run_kselftest.sh"
+	while read -r f; do
+		extra+=(--add "$st_install/$f:/kselftest/$f")
+	done < <(cd "$st_install" && find . -type f -printf '%P\n' | sort)
 	st_initrd=$("$LGUEST_REPO/scripts/mkinitramfs" --out "$st_out/initramfs.cpio.gz" \
-		--add "$st_out/selftest-init:/selftest-init" \
-		--add "$st_out/lguest_test:/lguest_test" \
-		--add "$st_out/lguest_test_guest:/lguest_test_guest" "${extra[@]}")
+		--add "$st_out/selftest-init:/selftest-init" --add "$busybox:/bin/busybox" \
+		"${extra[@]}")
 }
 
 # The names of the hostile cases, from the selftest's own table.

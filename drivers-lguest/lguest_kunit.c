@@ -1,0 +1,665 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit tests of the host's checks, without a guest: the values a guest
+ * or its Launcher hands over (a guest-physical range, a descriptor, a
+ * gate, a selector, a page-table entry) go straight into the functions
+ * that judge them, and each bad one must kill the guest with its reason
+ * and leave nothing behind.  The shadow tests give the test its own user
+ * memory as the guest's and check the shadow-as-TLB contract on it.
+ *
+ *   tools/testing/kunit/kunit.py run --arch=i386 --kunitconfig=drivers/lguest
+ *
+ * The encodings below are the CPU's, spelt out here rather than taken
+ * from the code under test.
+ */
+#include <kunit/test.h>
+#include <linux/mman.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/uaccess.h>
+#include <asm/irq_vectors.h>
+#include <asm/segment.h>
+#include <asm/trap_pf.h>
+#include <asm/traps.h>
+#include "lg.h"
+
+#define SEG_PRESENT	BIT(15)
+#define SEG_S		BIT(12)		/* code or data, not a system descriptor */
+#define SEG_CODE	BIT(11)
+#define SEG_DIR		BIT(10)		/* conforming code, expand-down data */
+#define SEG_RW		BIT(9)		/* readable code, writable data */
+#define SEG_DB		BIT(22)
+#define SEG_G		BIT(23)
+#define SEG_DPL(d)	((d) << 13)
+
+#define GATE_P		BIT(15)
+#define GATE_INT32	(0xe << 8)
+#define GATE_TRAP32	(0xf << 8)
+#define GATE_TASK	(0x5 << 8)
+#define GATE_DPL_(d)	((d) << 13)
+
+/* A present segment of 4 KiB pages from base, "pages" long: its two words. */
+static void seg_desc(u32 base, u32 pages, u32 type, u32 *lo, u32 *hi)
+{
+	u32 limit = pages - 1;
+
+	*lo = (base << 16) | (limit & 0xffff);
+	*hi = (base & 0xff000000) | ((base >> 16) & 0xff) | (limit & 0xf0000) |
+		SEG_PRESENT | SEG_S | SEG_DB | SEG_G | type;
+}
+
+static void gate(u32 sel, u32 handler, u32 type, u32 *lo, u32 *hi)
+{
+	*lo = (sel << 16) | (handler & 0xffff);
+	*hi = (handler & 0xffff0000) | GATE_P | type;
+}
+
+/* A gate's bit-fields, as values KUnit can compare. */
+static unsigned int gate_dpl(const gate_desc *g)
+{
+	return g->bits.dpl;
+}
+
+static unsigned int gate_type(const gate_desc *g)
+{
+	return g->bits.type;
+}
+
+#define KERNEL_CS1	(__KERNEL_CS | 1)
+#define KERNEL_DS1	(__KERNEL_DS | 1)
+
+/* A guest of mem_pages pages, with the GDT the host gives it at setup. */
+static struct lguest *new_lg(struct kunit *test, unsigned long mem_pages)
+{
+	struct lguest *lg = kunit_kzalloc(test, sizeof(*lg), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, lg);
+	if (!switcher_addr)
+		kunit_skip(test, "the lguest host did not start (no Switcher)");
+	lg->mem_pages = mem_pages;
+	lguest_init_gdt(lg);
+	return lg;
+}
+
+/* The guest was killed, and the first reason given contains why. */
+static void expect_killed(struct kunit *test, const struct lguest *lg, const char *why)
+{
+	KUNIT_EXPECT_TRUE_MSG(test, lg->dead, "not killed, wanted \"%s\"", why);
+	KUNIT_EXPECT_NOT_NULL_MSG(test, strstr(lg->dead_reason, why),
+				  "killed for \"%s\", wanted \"%s\"", lg->dead_reason, why);
+}
+
+static void expect_alive(struct kunit *test, const struct lguest *lg)
+{
+	KUNIT_EXPECT_FALSE_MSG(test, lg->dead, "killed: %s", lg->dead_reason);
+}
+
+/* ---- Guest-physical ranges ------------------------------------------ */
+
+static void address_ok_test(struct kunit *test)
+{
+	static const struct { u32 gpa, len; bool ok; } cases[] = {
+		{ 0, 0, true },
+		{ 0, 16 * PAGE_SIZE, true },
+		{ 16 * PAGE_SIZE - 1, 1, true },
+		{ 16 * PAGE_SIZE, 0, true },
+		{ 16 * PAGE_SIZE, 1, false },
+		{ 0, 16 * PAGE_SIZE + 1, false },
+		{ 0xfffffff0, 0x20, false },	/* wraps around 4 GiB */
+		{ 0xffffffff, 1, false },
+		{ 1, 0xffffffff, false },
+	};
+	struct lguest *lg = new_lg(test, 16);
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++)
+		KUNIT_EXPECT_EQ_MSG(test, lguest_address_ok(lg, cases[i].gpa, cases[i].len),
+				    cases[i].ok, "gpa %#x len %#x", cases[i].gpa, cases[i].len);
+}
+
+/* ---- Segment descriptors -------------------------------------------- */
+
+static void gdt_good_entry_test(struct kunit *test)
+{
+	struct lguest *lg = new_lg(test, 16);
+	u32 lo, hi, got;
+
+	seg_desc(0x10000, 16, SEG_DPL(3) | SEG_RW, &lo, &hi);
+	lguest_load_gdt_entry(lg, GDT_ENTRY_TLS_MIN, lo, hi);
+	expect_alive(test, lg);
+	memcpy(&got, (char *)&lg->gdt[GDT_ENTRY_TLS_MIN] + 4, 4);
+	/* Stored with the accessed bit, so the CPU never writes the GDT. */
+	KUNIT_EXPECT_EQ(test, got, hi | BIT(8));
+	KUNIT_EXPECT_TRUE(test, lguest_selector_ok(lg, GDT_ENTRY_TLS_MIN << 3 | 3, 3, false));
+
+	/* A descriptor that is not present clears the entry. */
+	lguest_load_gdt_entry(lg, GDT_ENTRY_TLS_MIN, 0, 0);
+	expect_alive(test, lg);
+	KUNIT_EXPECT_FALSE(test, lguest_selector_ok(lg, GDT_ENTRY_TLS_MIN << 3 | 3, 3, false));
+}
+
+struct bad_desc {
+	const char *what;
+	u32 idx, base, pages, type;
+	bool system;
+	const char *why;
+};
+
+static const struct bad_desc bad_descs[] = {
+	{ "ring 0", 9, 0, 16, SEG_DPL(0) | SEG_RW, false, "ring-0 segment" },
+	{ "call gate", 9, 0, 16, SEG_DPL(3) | 0xc00, true, "system descriptor" },
+	{ "conforming code", 9, 0, 16, SEG_DPL(3) | SEG_CODE | SEG_DIR, false, "conforming" },
+	{ "expand-down data", 9, 0, 16, SEG_DPL(3) | SEG_DIR | SEG_RW, false, "expand-down" },
+	{ "flat 4 GiB", 9, 0, 0x100000, SEG_DPL(1) | SEG_RW, false, "reaches the Switcher" },
+	{ "wrapping 4 GiB", 9, 0xfffff000, 2, SEG_DPL(3) | SEG_RW, false, "reaches the Switcher" },
+	{ "Switcher code slot", GDT_ENTRY_LGUEST_CS, 0, 16, SEG_DPL(1) | SEG_CODE, false,
+	  "is not the guest's" },
+	{ "Switcher data slot", GDT_ENTRY_LGUEST_DS, 0, 16, SEG_DPL(1) | SEG_RW, false,
+	  "is not the guest's" },
+	{ "TSS slot", GDT_ENTRY_TSS, 0, 16, SEG_DPL(3) | SEG_RW, false, "is not the guest's" },
+	{ "LDT slot", GDT_ENTRY_LDT, 0, 16, SEG_DPL(3) | SEG_RW, false, "is not the guest's" },
+	{ "double-fault TSS slot", GDT_ENTRY_DOUBLEFAULT_TSS, 0, 16, SEG_DPL(3) | SEG_RW, false,
+	  "is not the guest's" },
+	{ "past the table", GDT_ENTRIES, 0, 16, SEG_DPL(3) | SEG_RW, false, "is not the guest's" },
+	{ "index 2^32 - 1", 0xffffffff, 0, 16, SEG_DPL(3) | SEG_RW, false, "is not the guest's" },
+};
+
+static void bad_desc_name(const struct bad_desc *d, char *name)
+{
+	strscpy(name, d->what, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(bad_desc, bad_descs, bad_desc_name);
+
+static void gdt_bad_entry_test(struct kunit *test)
+{
+	const struct bad_desc *d = test->param_value;
+	struct lguest *lg = new_lg(test, 16);
+	struct desc_struct before[GDT_ENTRIES];
+	u32 lo, hi;
+
+	memcpy(before, lg->gdt, sizeof(before));
+	seg_desc(d->base, d->pages, d->type, &lo, &hi);
+	if (d->system)
+		hi &= ~SEG_S;
+	lguest_load_gdt_entry(lg, d->idx, lo, hi);
+	expect_killed(test, lg, d->why);
+	KUNIT_EXPECT_MEMEQ(test, before, lg->gdt, sizeof(before));
+}
+
+/* The first reason is kept: it is the one that explains the rest. */
+static void first_reason_wins_test(struct kunit *test)
+{
+	struct lguest *lg = new_lg(test, 16);
+
+	lguest_load_gdt_entry(lg, GDT_ENTRY_TSS, 0, 0);
+	lguest_load_idt_entry(lg, 256, 0, 0);
+	expect_killed(test, lg, "GDT entry");
+	KUNIT_EXPECT_NULL(test, strstr(lg->dead_reason, "IDT"));
+}
+
+/* ---- Selectors and the Switcher's iret ------------------------------ */
+
+static void selector_test(struct kunit *test)
+{
+	struct lguest *lg = new_lg(test, 16);
+
+	KUNIT_EXPECT_TRUE(test, lguest_selector_ok(lg, KERNEL_CS1, 1, true));
+	KUNIT_EXPECT_TRUE(test, lguest_selector_ok(lg, KERNEL_DS1, 1, false));
+	KUNIT_EXPECT_TRUE(test, lguest_selector_ok(lg, 0, 3, false));
+	KUNIT_EXPECT_FALSE(test, lguest_selector_ok(lg, 0, 1, true));
+	KUNIT_EXPECT_FALSE(test, lguest_selector_ok(lg, __KERNEL_CS, 1, true));	/* RPL 0 */
+	KUNIT_EXPECT_FALSE(test, lguest_selector_ok(lg, KERNEL_CS1, 3, true));
+	KUNIT_EXPECT_FALSE(test, lguest_selector_ok(lg, KERNEL_DS1, 1, true));	/* data as code */
+	KUNIT_EXPECT_FALSE(test, lguest_selector_ok(lg, KERNEL_CS1, 1, false));	/* code as data */
+	KUNIT_EXPECT_FALSE(test, lguest_selector_ok(lg, KERNEL_CS1 | SEGMENT_TI_MASK, 1, true));
+	KUNIT_EXPECT_FALSE(test, lguest_selector_ok(lg, LGUEST_CS | 1, 1, true));
+	KUNIT_EXPECT_FALSE(test, lguest_selector_ok(lg, LGUEST_DS | 1, 1, false));
+	KUNIT_EXPECT_FALSE(test, lguest_selector_ok(lg, GDT_ENTRIES << 3 | 1, 1, false));
+	KUNIT_EXPECT_FALSE(test, lguest_selector_ok(lg, 0x10000 | KERNEL_CS1, 1, true));
+	/* Ring 3 may load the kernel's data selector only if its DPL allows. */
+	KUNIT_EXPECT_FALSE(test, lguest_selector_ok(lg, KERNEL_DS1 | 3, 3, false));
+}
+
+static void iret_test(struct kunit *test)
+{
+	struct lguest *lg = new_lg(test, 16);
+	u32 limit = lguest_segment_limit(lg, KERNEL_CS1);
+
+	KUNIT_EXPECT_LT(test, (unsigned long)limit, switcher_addr);
+	KUNIT_EXPECT_TRUE(test, lguest_iret_ok(lg, KERNEL_CS1, KERNEL_DS1, 0));
+	KUNIT_EXPECT_TRUE(test, lguest_iret_ok(lg, KERNEL_CS1, KERNEL_DS1, limit));
+	KUNIT_EXPECT_FALSE(test, lguest_iret_ok(lg, KERNEL_CS1, KERNEL_DS1, limit + 1));
+	KUNIT_EXPECT_FALSE(test, lguest_iret_ok(lg, KERNEL_CS1, KERNEL_DS1, switcher_addr));
+	KUNIT_EXPECT_FALSE(test, lguest_iret_ok(lg, KERNEL_CS1, 0, 0));		/* null stack */
+	KUNIT_EXPECT_FALSE(test, lguest_iret_ok(lg, KERNEL_CS1, __KERNEL_DS, 0));	/* RPL 0 */
+	KUNIT_EXPECT_FALSE(test, lguest_iret_ok(lg, KERNEL_CS1, KERNEL_CS1, 0));	/* code */
+	KUNIT_EXPECT_FALSE(test, lguest_iret_ok(lg, __KERNEL_CS | 2, __KERNEL_DS | 2, 0));
+	KUNIT_EXPECT_FALSE(test, lguest_iret_ok(lg, LGUEST_CS | 1, KERNEL_DS1, 0));
+}
+
+/* ---- Interrupt gates ------------------------------------------------ */
+
+static void idt_good_gate_test(struct kunit *test)
+{
+	struct lguest *lg = new_lg(test, 16);
+	u32 lo, hi;
+
+	gate(KERNEL_CS1, 0xc0101000, GATE_TRAP32 | GATE_DPL_(3), &lo, &hi);
+	lguest_load_idt_entry(lg, IA32_SYSCALL_VECTOR, lo, hi);
+	gate(KERNEL_CS1, 0xc0102000, GATE_INT32 | GATE_DPL_(1), &lo, &hi);
+	lguest_load_idt_entry(lg, X86_TRAP_PF, lo, hi);
+	expect_alive(test, lg);
+	KUNIT_EXPECT_EQ(test, lg->idt[X86_TRAP_PF].lo, lo);
+	KUNIT_EXPECT_EQ(test, lg->idt[X86_TRAP_PF].hi, hi);
+	KUNIT_EXPECT_TRUE(test, lg->changed & LG_CHANGED_IDT);
+}
+
+struct bad_gate {
+	const char *what;
+	u32 vector, sel, type;
+	const char *why;
+};
+
+static const struct bad_gate bad_gates[] = {
+	{ "vector 256", 256, KERNEL_CS1, GATE_INT32 | GATE_DPL_(1), "is not the guest's" },
+	{ "hypercall vector", LGUEST_HCALL_VECTOR, KERNEL_CS1, GATE_INT32 | GATE_DPL_(1),
+	  "is not the guest's" },
+	{ "task gate", 0x40, KERNEL_CS1, GATE_TASK | GATE_DPL_(1), "not an interrupt or trap" },
+	{ "DPL 0", 0x40, KERNEL_CS1, GATE_INT32 | GATE_DPL_(0), "DPL 0 gate" },
+	{ "user page fault", X86_TRAP_PF, KERNEL_CS1, GATE_TRAP32 | GATE_DPL_(3),
+	  "user mode may not raise it" },
+	{ "user external vector", 0x40, KERNEL_CS1, GATE_INT32 | GATE_DPL_(3),
+	  "user mode may not raise it" },
+	{ "null selector", 0x40, 0, GATE_INT32 | GATE_DPL_(1), "gate into segment" },
+	{ "Switcher code", 0x40, LGUEST_CS, GATE_INT32 | GATE_DPL_(1), "gate into segment" },
+	{ "LDT selector", 0x40, KERNEL_CS1 | SEGMENT_TI_MASK, GATE_INT32 | GATE_DPL_(1),
+	  "gate into segment" },
+	{ "past the GDT", 0x40, GDT_ENTRIES << 3 | 1, GATE_INT32 | GATE_DPL_(1),
+	  "gate into segment" },
+};
+
+static void bad_gate_name(const struct bad_gate *g, char *name)
+{
+	strscpy(name, g->what, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(bad_gate, bad_gates, bad_gate_name);
+
+static void idt_bad_gate_test(struct kunit *test)
+{
+	const struct bad_gate *g = test->param_value;
+	struct lguest *lg = new_lg(test, 16);
+	u32 lo, hi, v;
+
+	gate(g->sel, 0xc0101000, g->type, &lo, &hi);
+	lguest_load_idt_entry(lg, g->vector, lo, hi);
+	expect_killed(test, lg, g->why);
+	for (v = 0; v < IDT_ENTRIES; v++)
+		KUNIT_EXPECT_EQ_MSG(test, lg->idt[v].hi, 0, "vector %u", v);
+}
+
+/* A gate into a ring-2 code segment the guest could not have loaded. */
+static void idt_ring2_code_test(struct kunit *test)
+{
+	struct lguest *lg = new_lg(test, 16);
+	u32 lo, hi;
+
+	seg_desc(0, 16, SEG_DPL(2) | SEG_CODE | SEG_RW, &lo, &hi);
+	memcpy(&lg->gdt[9], &lo, 4);
+	memcpy((char *)&lg->gdt[9] + 4, &hi, 4);
+	gate(9 << 3 | 1, 0x1000, GATE_INT32 | GATE_DPL_(1), &lo, &hi);
+	lguest_load_idt_entry(lg, 0x40, lo, hi);
+	expect_killed(test, lg, "gate into ring-2 code");
+}
+
+/*
+ * The IDT the CPU uses: every vector into the Switcher's stub, in ring 0,
+ * raisable by "int" only where the guest's gate allows and the vector is
+ * a safe one; the system call alone goes straight to the guest's handler,
+ * and only as a trap gate with a kernel stack to switch to.
+ */
+static void real_idt_test(struct kunit *test)
+{
+	struct lguest *lg = new_lg(test, 16);
+	gate_desc *idt = kunit_kcalloc(test, IDT_ENTRIES, sizeof(*idt), GFP_KERNEL);
+	static const u32 dpl3[] = { X86_TRAP_BP, X86_TRAP_NMI, X86_TRAP_MC, 0x40 };
+	gate_desc *g;
+	u32 lo, hi;
+	unsigned int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, idt);
+	for (i = 0; i < ARRAY_SIZE(dpl3); i++) {
+		/* DPL 3 is refused for 0x40: load it as DPL 1. */
+		gate(KERNEL_CS1, 0xc0100000, GATE_INT32 | GATE_DPL_(dpl3[i] < 0x20 ? 3 : 1),
+		     &lo, &hi);
+		lguest_load_idt_entry(lg, dpl3[i], lo, hi);
+	}
+	gate(KERNEL_CS1, 0xc0108000, GATE_TRAP32 | GATE_DPL_(3), &lo, &hi);
+	lguest_load_idt_entry(lg, IA32_SYSCALL_VECTOR, lo, hi);
+	expect_alive(test, lg);
+
+	/* No kernel stack yet: the system call goes through the host. */
+	lguest_real_idt(lg, idt);
+	g = &idt[IA32_SYSCALL_VECTOR];
+	KUNIT_EXPECT_EQ(test, gate_segment(g), LGUEST_CS);
+	KUNIT_EXPECT_EQ(test, gate_offset(g), lguest_stub_addr(IA32_SYSCALL_VECTOR));
+	KUNIT_EXPECT_EQ(test, gate_dpl(g), 3);
+
+	lg->stack_ss = KERNEL_DS1;
+	lg->stack_esp = 0xc0200000;
+	lguest_real_idt(lg, idt);
+	KUNIT_EXPECT_EQ(test, gate_type(g), GATE_TRAP);
+	KUNIT_EXPECT_EQ(test, gate_segment(g), KERNEL_CS1);
+	KUNIT_EXPECT_EQ(test, gate_offset(g), 0xc0108000UL);
+
+	for (i = 0; i < IDT_ENTRIES; i++) {
+		g = &idt[i];
+		if (i == IA32_SYSCALL_VECTOR)
+			continue;
+		KUNIT_EXPECT_EQ_MSG(test, gate_segment(g), LGUEST_CS, "vector %u", i);
+		KUNIT_EXPECT_EQ_MSG(test, gate_type(g), GATE_INTERRUPT, "vector %u", i);
+		KUNIT_EXPECT_EQ_MSG(test, gate_offset(g), lguest_stub_addr(i), "vector %u", i);
+	}
+	KUNIT_EXPECT_EQ(test, gate_dpl(&idt[X86_TRAP_BP]), 3);
+	KUNIT_EXPECT_EQ(test, gate_dpl(&idt[LGUEST_HCALL_VECTOR]), 1);
+	/* The host handles these itself: "int" on them must fault. */
+	KUNIT_EXPECT_EQ(test, gate_dpl(&idt[X86_TRAP_NMI]), 0);
+	KUNIT_EXPECT_EQ(test, gate_dpl(&idt[X86_TRAP_MC]), 0);
+	KUNIT_EXPECT_EQ(test, gate_dpl(&idt[0x40]), 0);
+	KUNIT_EXPECT_EQ(test, gate_dpl(&idt[X86_TRAP_PF]), 0);
+}
+
+/* ---- Shadow page tables --------------------------------------------- */
+
+/*
+ * A guest whose memory is a mapping of the test's own: 64 pages, with
+ * its page tables at gpa 0x1000 (top) and 0x3000 (PTEs for 4 MiB at
+ * 0x400000; PAE: the middle level at 0x2000), as the Launcher's guest
+ * would write them.
+ */
+#define SH_PAGES	64
+#define SH_TOP		0x1000
+#define SH_PMD		0x2000
+#define SH_PTES		0x3000
+#define SH_TOP2		0x5000
+#define SH_VA		0x400000
+#define SH_FRAME	0x10000
+#define SH_USER		(_PAGE_PRESENT | _PAGE_RW | _PAGE_USER | _PAGE_ACCESSED)
+#ifdef CONFIG_X86_PAE
+#define SH_PDE		(SH_PMD + ((SH_VA >> 21) & 511) * 8)	/* the entry for SH_VA */
+#else
+#define SH_PDE		(SH_TOP + (SH_VA >> 22) * 4)
+#endif
+
+static void put_guest(struct kunit *test, struct lguest *lg, u32 gpa, pteval_t val)
+{
+	KUNIT_ASSERT_EQ(test, copy_to_user((void __user *)(lg->mem_base + gpa), &val,
+					   sizeof(val)), 0);
+}
+
+static pteval_t get_guest(struct kunit *test, struct lguest *lg, u32 gpa)
+{
+	pteval_t val;
+
+	KUNIT_ASSERT_EQ(test, copy_from_user(&val, (void __user *)(lg->mem_base + gpa),
+					     sizeof(val)), 0);
+	return val;
+}
+
+/* Point top's entries for va at the PTE page (and the middle level). */
+static void guest_tables(struct kunit *test, struct lguest *lg, u32 top, u32 va)
+{
+#ifdef CONFIG_X86_PAE
+	/* A PDPT entry has no rights bits. */
+	put_guest(test, lg, top + (va >> 30) * 8, SH_PMD | _PAGE_PRESENT);
+	put_guest(test, lg, SH_PMD + ((va >> 21) & 511) * 8, SH_PTES | SH_USER);
+#else
+	put_guest(test, lg, top + (va >> 22) * 4, SH_PTES | SH_USER);
+#endif
+}
+
+static u32 guest_pte_gpa(u32 va)
+{
+	return SH_PTES + ((va >> PAGE_SHIFT) & (PAGE_SIZE / sizeof(pteval_t) - 1)) *
+		sizeof(pteval_t);
+}
+
+/* The current shadow's entry for va, walked here by hand; 0 if none. */
+static pteval_t shadow_of(struct lguest *lg, u32 va)
+{
+	pteval_t *t = lg->pgdirs[lg->cur_pgdir].top;
+	unsigned int per = PAGE_SIZE / sizeof(pteval_t);
+
+#ifdef CONFIG_X86_PAE
+	if (!(t[va >> 30] & _PAGE_PRESENT))
+		return 0;
+	t = __va(t[va >> 30] & PTE_PFN_MASK);
+	t = &t[(va >> 21) & (per - 1)];
+#else
+	t = &t[va >> 22];
+#endif
+	if (!(*t & _PAGE_PRESENT))
+		return 0;
+	t = __va(*t & PTE_PFN_MASK);
+	return t[(va >> PAGE_SHIFT) & (per - 1)];
+}
+
+static void free_shadow_guest(void *lg)
+{
+	lguest_free_pagetables(lg);
+}
+
+static struct lguest *new_shadow_guest(struct kunit *test)
+{
+	struct lguest *lg = new_lg(test, SH_PAGES);
+	unsigned long mem;
+
+	mem = kunit_vm_mmap(test, NULL, 0, SH_PAGES * PAGE_SIZE, PROT_READ | PROT_WRITE,
+			    MAP_ANONYMOUS | MAP_PRIVATE, 0);
+	KUNIT_ASSERT_NE_MSG(test, mem, 0, "no user memory for the guest");
+	lg->mem_base = mem;
+	lg->mm = current->mm;
+	lg->page_offset = 0xc0000000;
+	KUNIT_ASSERT_EQ(test, lguest_init_pagetables(lg), 0);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, free_shadow_guest, lg), 0);
+	guest_tables(test, lg, SH_TOP, SH_VA);
+	put_guest(test, lg, guest_pte_gpa(SH_VA), SH_FRAME | SH_USER);
+	return lg;
+}
+
+/*
+ * A fault the guest's tables allow fills one shadow entry: the host page
+ * behind the frame, with no more rights than the guest's, and writable
+ * only once the guest's entry is dirty.
+ */
+static void shadow_fill_test(struct kunit *test)
+{
+	struct lguest *lg = new_shadow_guest(test);
+	s64 pinned = atomic64_read(&current->mm->pinned_vm);
+	u32 mmio = 0, gpa = 0;
+	pteval_t spte;
+
+	lguest_new_pagetable(lg, SH_TOP, 0, 0);
+	expect_alive(test, lg);
+	KUNIT_EXPECT_EQ(test, shadow_of(lg, SH_VA), 0);
+	KUNIT_EXPECT_EQ(test, lguest_demand_page(lg, SH_VA, X86_PF_USER, &mmio), 1);
+	expect_alive(test, lg);
+	spte = shadow_of(lg, SH_VA);
+	KUNIT_ASSERT_NOT_NULL(test, lg->pinned[SH_FRAME >> PAGE_SHIFT]);
+	KUNIT_EXPECT_EQ(test, spte & PTE_PFN_MASK,
+			(pteval_t)page_to_pfn(lg->pinned[SH_FRAME >> PAGE_SHIFT]) << PAGE_SHIFT);
+	KUNIT_EXPECT_TRUE(test, spte & _PAGE_USER);
+	KUNIT_EXPECT_FALSE(test, spte & _PAGE_RW);
+	KUNIT_EXPECT_TRUE(test, lguest_va_to_pa(lg, SH_VA + 0x123, &gpa));
+	KUNIT_EXPECT_EQ(test, gpa, SH_FRAME + 0x123);
+	/* The pins are charged to the Launcher's mm, a chunk at a time. */
+	KUNIT_EXPECT_EQ(test, atomic64_read(&current->mm->pinned_vm) - pinned, 16);
+
+	/* A write: the guest's entry becomes dirty, the shadow writable. */
+	KUNIT_EXPECT_EQ(test, lguest_demand_page(lg, SH_VA, X86_PF_USER | X86_PF_WRITE, &mmio), 1);
+	KUNIT_EXPECT_TRUE(test, get_guest(test, lg, guest_pte_gpa(SH_VA)) & _PAGE_DIRTY);
+	KUNIT_EXPECT_TRUE(test, shadow_of(lg, SH_VA) & _PAGE_RW);
+
+	lguest_free_pagetables(lg);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&current->mm->pinned_vm), pinned);
+	KUNIT_EXPECT_EQ(test, lg->shadow_pages, 0);
+}
+
+/* What the guest's entry does not allow, the shadow never gets. */
+static void shadow_refuse_test(struct kunit *test)
+{
+	struct lguest *lg = new_shadow_guest(test);
+	u32 mmio = 0;
+
+	put_guest(test, lg, guest_pte_gpa(SH_VA), SH_FRAME | _PAGE_PRESENT | _PAGE_ACCESSED);
+	lguest_new_pagetable(lg, SH_TOP, 0, 0);
+	/* Read-only, kernel-only: a user access or a write is the guest's fault. */
+	KUNIT_EXPECT_EQ(test, lguest_demand_page(lg, SH_VA, X86_PF_USER, &mmio), 0);
+	KUNIT_EXPECT_EQ(test, lguest_demand_page(lg, SH_VA, X86_PF_WRITE, &mmio), 0);
+	KUNIT_EXPECT_EQ(test, shadow_of(lg, SH_VA), 0);
+	KUNIT_EXPECT_EQ(test, lguest_demand_page(lg, SH_VA + PAGE_SIZE, 0, &mmio), 0);
+	expect_alive(test, lg);
+}
+
+/* A changed guest entry is forgotten, as a TLB flush of that page. */
+static void shadow_set_pte_test(struct kunit *test)
+{
+	struct lguest *lg = new_shadow_guest(test);
+	u32 mmio = 0;
+
+	lguest_new_pagetable(lg, SH_TOP, 0, 0);
+	KUNIT_ASSERT_EQ(test, lguest_demand_page(lg, SH_VA, X86_PF_USER, &mmio), 1);
+	put_guest(test, lg, guest_pte_gpa(SH_VA), (SH_FRAME + PAGE_SIZE) | SH_USER);
+	lguest_set_pte(lg, SH_TOP, SH_VA, (SH_FRAME + PAGE_SIZE) | SH_USER);
+	KUNIT_EXPECT_EQ(test, shadow_of(lg, SH_VA), 0);
+	KUNIT_EXPECT_EQ(test, lguest_demand_page(lg, SH_VA, X86_PF_USER, &mmio), 1);
+	KUNIT_EXPECT_EQ(test, shadow_of(lg, SH_VA) & PTE_PFN_MASK,
+			(pteval_t)page_to_pfn(lg->pinned[(SH_FRAME >> PAGE_SHIFT) + 1]) <<
+			PAGE_SHIFT);
+	expect_alive(test, lg);
+}
+
+/*
+ * Switching page tables keeps a user half only for the same address
+ * space at the same TLB generation; without a name (ctx 0) it goes.
+ */
+static void shadow_switch_test(struct kunit *test)
+{
+	struct lguest *lg = new_shadow_guest(test);
+	u32 mmio = 0;
+
+	guest_tables(test, lg, SH_TOP2, SH_VA);
+	lguest_new_pagetable(lg, SH_TOP, 7, 1);
+	KUNIT_ASSERT_EQ(test, lguest_demand_page(lg, SH_VA, X86_PF_USER, &mmio), 1);
+	lguest_new_pagetable(lg, SH_TOP2, 8, 1);
+	KUNIT_EXPECT_EQ(test, shadow_of(lg, SH_VA), 0);
+	lguest_new_pagetable(lg, SH_TOP, 7, 1);
+	KUNIT_EXPECT_NE(test, shadow_of(lg, SH_VA), 0);
+	KUNIT_EXPECT_EQ(test, lg->stats.pgdir_kept, 1);
+	lguest_new_pagetable(lg, SH_TOP2, 8, 1);
+	lguest_new_pagetable(lg, SH_TOP, 7, 2);		/* its TLB was flushed */
+	KUNIT_EXPECT_EQ(test, shadow_of(lg, SH_VA), 0);
+	KUNIT_ASSERT_EQ(test, lguest_demand_page(lg, SH_VA, X86_PF_USER, &mmio), 1);
+	lguest_new_pagetable(lg, SH_TOP, 0, 0);		/* no name: a plain CR3 load */
+	KUNIT_EXPECT_EQ(test, shadow_of(lg, SH_VA), 0);
+	expect_alive(test, lg);
+}
+
+struct bad_table {
+	const char *what;
+	u32 gpa;	/* the guest entry changed, 0 for the PTE of SH_VA */
+	pteval_t val;
+	u32 va;		/* faulted at, or 0 to load the page table only */
+	const char *why;
+};
+
+static const struct bad_table bad_tables[] = {
+	{ "frame beyond memory", 0, (SH_PAGES << PAGE_SHIFT) | SH_USER, SH_VA,
+	  "beyond its memory" },
+	{ "frame at 4 GiB - 4 KiB", 0, 0xfffff000 | SH_USER, SH_VA, "beyond its memory" },
+	{ "large page", SH_PDE, SH_USER | _PAGE_PSE, SH_VA, "large page" },
+	{ "PTE page beyond memory", SH_PDE, 0x800000 | SH_USER, SH_VA, "beyond its memory" },
+#ifdef CONFIG_X86_PAE
+	{ "middle level beyond memory", SH_TOP, 0x800000 | _PAGE_PRESENT, SH_VA,
+	  "beyond its memory" },
+#endif
+	{ "top maps the Switcher", 0, 0, 0, "map the Switcher's area" },
+};
+
+static void bad_table_name(const struct bad_table *t, char *name)
+{
+	strscpy(name, t->what, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(bad_table, bad_tables, bad_table_name);
+
+static void shadow_bad_entry_test(struct kunit *test)
+{
+	const struct bad_table *t = test->param_value;
+	struct lguest *lg = new_shadow_guest(test);
+	u32 mmio = 0;
+
+	if (!t->va) {
+		/* The Switcher's directory slot, filled in by the guest. */
+		guest_tables(test, lg, SH_TOP2, switcher_addr);
+		lguest_new_pagetable(lg, SH_TOP2, 0, 0);
+		expect_killed(test, lg, t->why);
+		return;
+	}
+	put_guest(test, lg, t->gpa ? t->gpa : guest_pte_gpa(SH_VA), t->val);
+	lguest_new_pagetable(lg, SH_TOP, 0, 0);
+	KUNIT_EXPECT_EQ(test, lguest_demand_page(lg, t->va, X86_PF_USER, &mmio), 0);
+	expect_killed(test, lg, t->why);
+	KUNIT_EXPECT_EQ(test, shadow_of(lg, t->va), 0);
+}
+
+/* Nothing the guest says may touch the Switcher's slot. */
+static void shadow_switcher_slot_test(struct kunit *test)
+{
+	struct lguest *lg = new_shadow_guest(test);
+
+	lguest_set_pte(lg, SH_TOP, switcher_addr + PAGE_SIZE, SH_FRAME | SH_USER);
+	expect_killed(test, lg, "in the Switcher's area");
+	lg = new_shadow_guest(test);
+	lguest_set_pmd(lg, SH_TOP, switcher_addr, SH_PTES | SH_USER);
+	expect_killed(test, lg, "in the Switcher's area");
+	KUNIT_EXPECT_FALSE(test, lguest_va_to_pa(lg, switcher_addr, &(u32){ 0 }));
+}
+
+static struct kunit_case lguest_check_cases[] = {
+	KUNIT_CASE(address_ok_test),
+	KUNIT_CASE(gdt_good_entry_test),
+	KUNIT_CASE_PARAM(gdt_bad_entry_test, bad_desc_gen_params),
+	KUNIT_CASE(first_reason_wins_test),
+	KUNIT_CASE(selector_test),
+	KUNIT_CASE(iret_test),
+	KUNIT_CASE(idt_good_gate_test),
+	KUNIT_CASE_PARAM(idt_bad_gate_test, bad_gate_gen_params),
+	KUNIT_CASE(idt_ring2_code_test),
+	KUNIT_CASE(real_idt_test),
+	{}
+};
+
+static struct kunit_case lguest_shadow_cases[] = {
+	KUNIT_CASE(shadow_fill_test),
+	KUNIT_CASE(shadow_refuse_test),
+	KUNIT_CASE(shadow_set_pte_test),
+	KUNIT_CASE(shadow_switch_test),
+	KUNIT_CASE_PARAM(shadow_bad_entry_test, bad_table_gen_params),
+	KUNIT_CASE(shadow_switcher_slot_test),
+	{}
+};
+
+static struct kunit_suite lguest_check_suite = {
+	.name = "lguest_checks",
+	.test_cases = lguest_check_cases,
+};
+
+static struct kunit_suite lguest_shadow_suite = {
+	.name = "lguest_shadow",
+	.test_cases = lguest_shadow_cases,
+};
+
+kunit_test_suites(&lguest_check_suite, &lguest_shadow_suite);
