@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * An lguest guest: this kernel, running in ring 1 under an lguest host.
+ * G:010 An lguest guest: this kernel, running in ring 1 under an lguest host.
  *
  * The same vmlinux boots on bare metal.  What makes it a guest is the
  * boot protocol's hardware_subarch: startup_32 sees X86_SUBARCH_LGUEST,
@@ -66,8 +66,8 @@ static_assert(offsetof(struct lguest_data, irq_enabled) == 0);
  */
 #define LGUEST_GUEST_IRQS	NR_IRQS_LEGACY
 
-/*:
- * Hypercalls.  The host takes "int $LGUEST_HCALL_VECTOR" from ring 1 with
+/*
+ * G:060 Hypercalls.  The host takes "int $LGUEST_HCALL_VECTOR" from ring 1 with
  * the call in %eax and its arguments in %ebx, %ecx, %edx and %esi.
  */
 static unsigned long hcall(unsigned long call, unsigned long arg1,
@@ -82,7 +82,7 @@ static unsigned long hcall(unsigned long call, unsigned long arg1,
 }
 
 /*
- * Calls whose result we do not need can wait in the ring inside
+ * G:070 Calls whose result we do not need can wait in the ring inside
  * lguest_data while we are batching (loading a whole descriptor table,
  * switching tasks); the host runs them, in order, before the next
  * synchronous call or whenever we next enter it anyway.
@@ -124,8 +124,8 @@ static void async_hcall(u32 call, u32 arg1, u32 arg2, u32 arg3, u32 arg4)
 	local_irq_restore(flags);
 }
 
-/*:
- * The interrupt flag.  These three are called in place of pushf, cli and
+/*
+ * G:080 The interrupt flag.  These three are called in place of pushf, cli and
  * sti, from places that expect no register but %eax to change, hence the
  * callee-save thunks.
  */
@@ -144,8 +144,8 @@ static __used void lg_irq_disable(void)
 PV_CALLEE_SAVE_REGS_THUNK(lg_irq_disable);
 
 /*
- * An interrupt that came while the flag was clear waits in the host, which
- * sets irq_pending; once interrupts are back on we ask for it.
+ * G:100 An interrupt that came while the flag was clear waits in the host,
+ * which sets irq_pending; once interrupts are back on we ask for it.
  */
 static __used void lg_irq_enable(void)
 {
@@ -158,7 +158,7 @@ static __used void lg_irq_enable(void)
 PV_CALLEE_SAVE_REGS_THUNK(lg_irq_enable);
 
 /*
- * Idle.  The host wakes a halted guest when an interrupt is pending, even
+ * G:110 Idle.  The host wakes a halted guest when an interrupt is pending, even
  * with interrupts off, so halting before enabling them cannot miss one
  * that arrives in between (which "sti; hlt" solves with the instruction
  * shadow); enabling them afterwards takes it.
@@ -174,12 +174,11 @@ static void lg_halt(void)
 	hcall(LHCALL_HALT, 0, 0, 0, 0);
 }
 
-/*:
- * Descriptor tables.  The host keeps its own checked copies; the CPU never
- * reads ours.  It accepts only ring-1 and ring-3 code and data segments
- * that end below the Switcher, and the entries it reserves for itself
- * (its code and data, the TSS, the LDT and the double-fault TSS) are not
- * ours to send.
+/*
+ * G:120 Descriptor tables.  The host keeps its own checked copies; the CPU
+ * never reads ours.  It accepts only ring-1 and ring-3 code and data segments
+ * that end below the Switcher, and the entries it reserves for itself (its code
+ * and data, the TSS, the LDT and the double-fault TSS) are not ours to send.
  */
 #define DESC_S		BIT(12)
 #define DESC_PRESENT	BIT(15)
@@ -201,7 +200,7 @@ static bool host_gdt_entry(unsigned int idx)
 }
 
 /*
- * Make a descriptor acceptable: ring 0 becomes ring 1, a flat segment
+ * G:130 Make a descriptor acceptable: ring 0 becomes ring 1, a flat segment
  * stops short of the Switcher, and whatever cannot be fixed (a system
  * descriptor, a conforming code segment, one starting beyond the limit)
  * is sent as not present.  An expand-down data segment would reach the
@@ -268,7 +267,7 @@ static void lg_write_gdt_entry(struct desc_struct *dt, int entry,
 }
 
 /*
- * The three thread-local-storage entries change at every task switch.
+ * G:140 The three thread-local-storage entries change at every task switch.
  * The host reads them from memory, so they go through a buffer of ours
  * in the state the host accepts.
  */
@@ -289,7 +288,7 @@ static void lg_load_tls(struct thread_struct *t, unsigned int cpu)
 }
 
 /*
- * Gates: ours point at ring-1 code, so a ring-0 gate becomes ring 1.  The
+ * G:150 Gates: ours point at ring-1 code, so a ring-0 gate becomes ring 1.  The
  * 32-bit kernel's double-fault task gate has no equivalent; a double
  * fault kills the guest instead.  The hypercall vector is the host's.
  */
@@ -360,7 +359,7 @@ static void lg_set_ldt(const void *addr, unsigned int entries)
 }
 
 /*
- * The stack the host switches to when user mode traps.  The entry code
+ * G:170 The stack the host switches to when user mode traps.  The entry code
  * reads it back from the TSS, so it goes there too.
  */
 static void lg_load_sp0(unsigned long sp0)
@@ -380,8 +379,8 @@ static void lg_end_context_switch(struct task_struct *next)
 	end_batch();
 }
 
-/*:
- * CPUID.  Ring 1 cannot stop the instruction from seeing the real CPU, so
+/*
+ * G:180 CPUID.  Ring 1 cannot stop the instruction from seeing the real CPU, so
  * the kernel asks the host, which hides what a guest must not use
  * (SEP, PGE, MCE, the APIC, XSAVE...).
  */
@@ -396,8 +395,8 @@ static void lg_cpuid(unsigned int *ax, unsigned int *bx,
 		     : "memory");
 }
 
-/*:
- * Control and debug registers.  CR0 and CR4 are remembered but mean
+/*
+ * G:190 Control and debug registers.  CR0 and CR4 are remembered but mean
  * nothing to the host: paging, write protection and the FPU are its
  * business.  CR2 is written by the host into lguest_data for each page
  * fault it hands us.  CR3 is the top of our page tables.
@@ -437,7 +436,7 @@ static unsigned long lg_read_cr3(void)
 }
 
 /*
- * Loading CR3 flushes every non-global TLB entry: the kernel relies on it
+ * G:200 Loading CR3 flushes every non-global TLB entry: the kernel relies on it
  * when it changes the page tables of an address space that is not loaded.
  * The host keeps the shadows of a few recent page tables, and it may keep
  * the user half of the one we switch to if nothing of that address space
@@ -460,7 +459,7 @@ static void lg_write_cr3(unsigned long cr3)
 }
 
 /*
- * The debug registers: DR7 is the host's, so there are no breakpoints to
+ * G:195 The debug registers: DR7 is the host's, so there are no breakpoints to
  * set, but a single step or int1 traps, and the #DB handler reads DR6 to
  * learn why: the host wrote it into lguest_data.dr6 first.  Reads of the
  * others give 0 (no breakpoint is armed), writes vanish.
@@ -505,8 +504,8 @@ static u64 lg_read_pmc(int counter)
 	return 0;
 }
 
-/*:
- * TLB flushes, the only page-table news the host needs.  A local flush
+/*
+ * G:210 TLB flushes, the only page-table news the host needs.  A local flush
  * drops the non-global entries, our user half; a global one (the kernel
  * changed its own mappings) drops everything the host shadows.  Dropping
  * one address is LHCALL_SET_PTE with a not-present entry, which the host
@@ -523,7 +522,7 @@ static void lg_flush_tlb_kernel(void)
 }
 
 /*
- * The host drops its shadow of the page of each user fault it gives us,
+ * G:220 The host drops its shadow of the page of each user fault it gives us,
  * and says so in cr2_unshadowed until it maps that page again: then the
  * flush that follows the fault's copy-on-write or the like needs no
  * hypercall.  Not inside a batch, whose queued calls (a page-table load,
@@ -549,9 +548,9 @@ static void lg_flush_tlb_multi(const struct cpumask *cpus,
 	lg_flush_tlb_kernel();
 }
 
-/*:
- * Interrupts.  IRQ n arrives on vector LGUEST_FIRST_IRQ_VECTOR + n through
- * the kernel's ordinary external-interrupt entry, which looks up
+/*
+ * G:230 Interrupts.  IRQ n arrives on vector LGUEST_FIRST_IRQ_VECTOR + n
+ * through the kernel's ordinary external-interrupt entry, which looks up
  * vector_irq[]; masking one is a bit in lguest_data the host honours.
  */
 static void lg_irq_mask(struct irq_data *data)
@@ -586,8 +585,8 @@ static void __init lg_init_IRQ(void)
 	}
 }
 
-/*:
- * Time.  The TSC runs at the rate the host measured (the host only tells
+/*
+ * G:240 Time.  The TSC runs at the rate the host measured (the host only tells
  * us one if its own TSC is trustworthy); the clock event is the host's
  * one-shot timer, set in nanoseconds, which raises IRQ 0.
  */
@@ -644,8 +643,8 @@ static void __init lg_time_init(void)
 	clockevents_register_device(&lg_clockevent);
 }
 
-/*:
- * The early console: LHCALL_CONSOLE_WRITE hands the Launcher up to a page
+/*
+ * G:250 The early console: LHCALL_CONSOLE_WRITE hands the Launcher up to a page
  * of text at a guest-physical address, so the text is copied into a
  * buffer of ours first (printk's own may be anywhere).  It serves until
  * the virtio console takes over.
@@ -676,8 +675,8 @@ static struct console lg_boot_console = {
 	.index	= -1,
 };
 
-/*:
- * Power.  Every way out is a hypercall with a reason the Launcher prints;
+/*
+ * G:260 Power.  Every way out is a hypercall with a reason the Launcher prints;
  * a restart is the Launcher starting us afresh.  A panic says so, with
  * its message, rather than spin or try to reset a machine we do not have.
  */
@@ -723,8 +722,8 @@ static int __init lg_power_init(void)
 }
 early_initcall(lg_power_init);
 
-/*:
- * Filling in the paravirt ops.  Everything not named here keeps its
+/*
+ * G:040 Filling in the paravirt ops.  Everything not named here keeps its
  * native version, which is right at ring 1: page-table entries are plain
  * memory to us.
  */
@@ -833,7 +832,15 @@ static void __init lg_set_cpu_caps(void)
 }
 
 /*
- * Our segments: the boot GDT, with ring 1 in place of ring 0, then the
+ * M:030 One CPU.  The host runs one virtual CPU per /dev/lguest, in its
+ * Launcher's thread.  A second would want its own register page (the
+ * Switcher has a slot per host CPU already, not per vCPU), IPIs as
+ * hypercalls, and a TLB shootdown that reaches the shadows of every vCPU
+ * before the guest's flush returns.
+ */
+
+/*
+ * G:050 Our segments: the boot GDT, with ring 1 in place of ring 0, then the
  * selectors the kernel expects: user data in %ds and %es, this CPU's
  * per-CPU area in %fs.  A ring-1 stack segment must have RPL 1.
  */
@@ -859,7 +866,7 @@ static void __init __noreturn lg_refuse(const char *why)
 }
 
 /*
- * lguest_entry jumps here, on the boot stack, at our linked address.
+ * G:030 lguest_entry jumps here, on the boot stack, at our linked address.
  * Until LHCALL_INIT the host knows nothing of us; until we load page
  * tables it maps our memory at 0 and PAGE_OFFSET; until our GDT is
  * loaded %fs holds nothing, so nothing here may use per-CPU data or the

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The two pieces of an lguest guest that must be assembler.
+ * G:020 The two pieces of an lguest guest that must be assembler.
  *
  * lguest_entry is where startup_32 sends a kernel whose boot parameters
  * name the lguest subarch.  We arrive in ring 1 at the physical address
@@ -26,20 +26,7 @@ SYM_CODE_END(lguest_entry)
 
 	.text
 /*
- * In ring 1 iret leaves EFLAGS.IF alone, and ours is a word in
- * lguest_data anyway, so the flag in the frame we return through is
- * copied there first.  The copy and the iret itself form a window in
- * which the host must not deliver an interrupt: with interrupts now
- * virtually on, one arriving here would push another frame before this
- * one is gone, and a steady stream of them could grow the stack without
- * end.  lguest_init() tells the host where the window is.
- *
- * %ss is the only segment we can trust here: the others already hold
- * what we return to.  irq_enabled is the first word of lguest_data
- * (boot.c checks).
- */
-/*
- * A system call comes here straight from user mode: the host gives its
+ * G:160 A system call comes here straight from user mode: the host gives its
  * vector a trap gate into this code, so the call costs no trip through
  * the host.  A trap gate leaves interrupts as they were, and ours (the
  * word in lguest_data) were on in user mode, where entry_INT80_32 wants
@@ -52,6 +39,19 @@ SYM_INNER_LABEL(lguest_entry_INT80_irqs_off, SYM_L_GLOBAL)
 	jmp	entry_INT80_32
 SYM_CODE_END(lguest_entry_INT80)
 
+/*
+ * G:090 In ring 1 iret leaves EFLAGS.IF alone, and ours is a word in
+ * lguest_data anyway, so the flag in the frame we return through is
+ * copied there first.  The copy and the iret itself form a window in
+ * which the host must not deliver an interrupt: with interrupts now
+ * virtually on, one arriving here would push another frame before this
+ * one is gone, and a steady stream of them could grow the stack without
+ * end.  lguest_init() tells the host where the window is.
+ *
+ * %ss is the only segment we can trust here: the others already hold
+ * what we return to.  irq_enabled is the first word of lguest_data
+ * (boot.c checks).
+ */
 SYM_CODE_START(lguest_iret)
 	pushl	%eax
 	movl	12(%esp), %eax			/* the EFLAGS in the frame */

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * lguest host core: where the Switcher lives, how the host reaches guest
+ * H:010 lguest host core: where the Switcher lives, how the host reaches guest
  * memory, and the loop that runs a guest until its Launcher is needed.
  *
  * The guest's memory is ordinary memory of the Launcher process, mapped at
@@ -23,13 +23,13 @@
 #define CREATE_TRACE_POINTS
 #include "trace.h"
 
-unsigned long switcher_addr;
-struct page **switcher_pages;
+unsigned long lguest_switcher_addr;
+struct page **lguest_switcher_pages;
 static unsigned int switcher_nr_pages;
 static struct vm_struct *switcher_vma;
 
 /*
- * The Switcher must sit at the same virtual address in the host and in
+ * H:020 The Switcher must sit at the same virtual address in the host and in
  * every guest, and guests have to keep that part of their address space
  * free.  The top of the host's vmalloc area is the highest place the host
  * lets us have: just below the kmap window, the LDT remap, the
@@ -55,12 +55,13 @@ static int __init map_switcher(void)
 		return -E2BIG;
 	}
 
-	switcher_pages = kcalloc(switcher_nr_pages, sizeof(*switcher_pages), GFP_KERNEL);
-	if (!switcher_pages)
+	lguest_switcher_pages = kcalloc(switcher_nr_pages, sizeof(*lguest_switcher_pages),
+					GFP_KERNEL);
+	if (!lguest_switcher_pages)
 		return -ENOMEM;
 	for (i = 0; i < switcher_nr_pages; i++) {
-		switcher_pages[i] = alloc_page(GFP_KERNEL | __GFP_ZERO);
-		if (!switcher_pages[i]) {
+		lguest_switcher_pages[i] = alloc_page(GFP_KERNEL | __GFP_ZERO);
+		if (!lguest_switcher_pages[i]) {
 			err = -ENOMEM;
 			goto free_pages;
 		}
@@ -74,15 +75,15 @@ static int __init map_switcher(void)
 		err = -EBUSY;
 		goto free_area;
 	}
-	switcher_addr = start;
+	lguest_switcher_addr = start;
 
 	/* Code read-only and executable, the per-CPU pages data. */
 	err = vmap_pages_range(start, start + SWITCHER_CODE_PAGES * PAGE_SIZE,
-			       PAGE_KERNEL_ROX, switcher_pages, PAGE_SHIFT);
+			       PAGE_KERNEL_ROX, lguest_switcher_pages, PAGE_SHIFT);
 	if (!err)
 		err = vmap_pages_range(start + SWITCHER_CODE_PAGES * PAGE_SIZE,
 				       start + size, PAGE_KERNEL,
-				       switcher_pages + SWITCHER_CODE_PAGES, PAGE_SHIFT);
+				       lguest_switcher_pages + SWITCHER_CODE_PAGES, PAGE_SHIFT);
 	if (err)
 		goto free_area;
 
@@ -96,7 +97,7 @@ static int __init map_switcher(void)
 		long left = lguest_switcher_end - lguest_switcher_start - i * PAGE_SIZE;
 
 		if (left > 0)
-			memcpy(page_address(switcher_pages[i]),
+			memcpy(page_address(lguest_switcher_pages[i]),
 			       lguest_switcher_start + i * PAGE_SIZE,
 			       min_t(long, left, PAGE_SIZE));
 	}
@@ -108,12 +109,13 @@ free_area:
 	if (switcher_vma)
 		free_vm_area(switcher_vma);
 	switcher_vma = NULL;
+	lguest_switcher_addr = 0;
 free_pages:
 	for (i = 0; i < switcher_nr_pages; i++)
-		if (switcher_pages[i])
-			__free_page(switcher_pages[i]);
-	kfree(switcher_pages);
-	switcher_pages = NULL;
+		if (lguest_switcher_pages[i])
+			__free_page(lguest_switcher_pages[i]);
+	kfree(lguest_switcher_pages);
+	lguest_switcher_pages = NULL;
 	return err;
 }
 
@@ -122,10 +124,12 @@ static void unmap_switcher(void)
 	unsigned int i;
 
 	free_vm_area(switcher_vma);
+	switcher_vma = NULL;
+	lguest_switcher_addr = 0;
 	for (i = 0; i < switcher_nr_pages; i++)
-		__free_page(switcher_pages[i]);
-	kfree(switcher_pages);
-	switcher_pages = NULL;
+		__free_page(lguest_switcher_pages[i]);
+	kfree(lguest_switcher_pages);
+	lguest_switcher_pages = NULL;
 }
 
 /* Is [gpa, gpa + len) inside the guest's memory?  Overflow counts as no. */
@@ -137,42 +141,42 @@ bool lguest_address_ok(const struct lguest *lg, u32 gpa, u32 len)
 }
 
 /*
- * Read and write guest memory.  A bad address kills the guest, and a read
+ * H:150 Read and write guest memory.  A bad address kills the guest, and a read
  * then returns zeroes, so callers can carry on and notice later.
  */
-void lgread(struct lguest *lg, void *dst, u32 gpa, u32 len)
+void lguest_read(struct lguest *lg, void *dst, u32 gpa, u32 len)
 {
 	void __user *src = (void __user *)(lg->mem_base + gpa);
 
 	if (!lguest_address_ok(lg, gpa, len) || copy_from_user(dst, src, len)) {
 		memset(dst, 0, len);
-		kill_guest(lg, "bad read of %u bytes at guest-physical %#x", len, gpa);
+		lguest_kill(lg, "bad read of %u bytes at guest-physical %#x", len, gpa);
 	}
 }
 
-void lgwrite(struct lguest *lg, u32 gpa, const void *src, u32 len)
+void lguest_write(struct lguest *lg, u32 gpa, const void *src, u32 len)
 {
 	void __user *dst = (void __user *)(lg->mem_base + gpa);
 
 	if (!lguest_address_ok(lg, gpa, len) || copy_to_user(dst, src, len))
-		kill_guest(lg, "bad write of %u bytes at guest-physical %#x", len, gpa);
+		lguest_kill(lg, "bad write of %u bytes at guest-physical %#x", len, gpa);
 }
 
-u32 lgread_u32(struct lguest *lg, u32 gpa)
+u32 lguest_read_u32(struct lguest *lg, u32 gpa)
 {
 	u32 val;
 
-	lgread(lg, &val, gpa, sizeof(val));
+	lguest_read(lg, &val, gpa, sizeof(val));
 	return val;
 }
 
-void lgwrite_u32(struct lguest *lg, u32 gpa, u32 val)
+void lguest_write_u32(struct lguest *lg, u32 gpa, u32 val)
 {
-	lgwrite(lg, gpa, &val, sizeof(val));
+	lguest_write(lg, gpa, &val, sizeof(val));
 }
 
 /* The first reason wins: it is usually the real one. */
-void kill_guest(struct lguest *lg, const char *fmt, ...)
+void lguest_kill(struct lguest *lg, const char *fmt, ...)
 {
 	va_list args;
 
@@ -185,11 +189,11 @@ void kill_guest(struct lguest *lg, const char *fmt, ...)
 }
 
 /*
- * The heart of LGUEST_RUN: run the guest, handle what brought it back, and
- * return only when the Launcher has to act.  Being a normal process, the
+ * H:060 The heart of LGUEST_RUN: run the guest, handle what brought it back,
+ * and return only when the Launcher has to act.  Being a normal process, the
  * Launcher's thread must stay killable, freezable and preemptible.
  */
-int run_guest(struct lguest *lg, struct lguest_exit *exit)
+int lguest_run_guest(struct lguest *lg, struct lguest_exit *exit)
 {
 	for (;;) {
 		if (lg->dead) {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Hypercalls: what a guest asks of its host.
+ * H:100 Hypercalls: what a guest asks of its host.
  *
  * A synchronous call arrives as the trap LGUEST_HCALL_VECTOR with its
  * number and arguments in the guest's registers.  Calls that need no
@@ -34,7 +34,7 @@ static void do_shutdown(struct lguest *lg, u32 how, u32 msg_gpa)
 
 	if (how != LGUEST_SHUTDOWN_POWEROFF && how != LGUEST_SHUTDOWN_RESTART &&
 	    how != LGUEST_SHUTDOWN_CRASH) {
-		kill_guest(lg, "unknown shutdown request %u", how);
+		lguest_kill(lg, "unknown shutdown request %u", how);
 		return;
 	}
 	guest_exit(lg, LGUEST_EXIT_SHUTDOWN, how, 0);
@@ -42,7 +42,7 @@ static void do_shutdown(struct lguest *lg, u32 how, u32 msg_gpa)
 	/* The reason may end near the end of memory: read what there is. */
 	if (msg_gpa < (u64)lg->mem_pages << PAGE_SHIFT)
 		len = min_t(u64, len, ((u64)lg->mem_pages << PAGE_SHIFT) - msg_gpa);
-	lgread(lg, msg, msg_gpa, len);
+	lguest_read(lg, msg, msg_gpa, len);
 	msg[len] = '\0';
 }
 
@@ -52,28 +52,28 @@ static void do_init(struct lguest *lg, u32 gpa)
 	struct timespec64 now;
 
 	if (lg->data_gpa) {
-		kill_guest(lg, "LHCALL_INIT made twice");
+		lguest_kill(lg, "LHCALL_INIT made twice");
 		return;
 	}
 	if ((gpa & 3) || !lguest_address_ok(lg, gpa, sizeof(struct lguest_data))) {
-		kill_guest(lg, "lguest_data at %#x is not in its memory", gpa);
+		lguest_kill(lg, "lguest_data at %#x is not in its memory", gpa);
 		return;
 	}
 	lg->data_gpa = gpa;
 	lg->hcall_next = 0;
 	ktime_get_real_ts64(&now);
-	lgwrite_u32(lg, LG_DATA(lg, reserve_top), -(u32)switcher_addr);
+	lguest_write_u32(lg, LG_DATA(lg, reserve_top), -(u32)lguest_switcher_addr);
 	/*
 	 * The guest's clock is our TSC: only if we trust it ourselves, and
 	 * if the Launcher may read it (PR_SET_TSC keeps CR4.TSD for it).
 	 */
-	lgwrite_u32(lg, LG_DATA(lg, tsc_khz),
-		    boot_cpu_has(X86_FEATURE_TSC) && !check_tsc_unstable() &&
-		    !test_thread_flag(TIF_NOTSC) ? tsc_khz : 0);
-	lgwrite(lg, LG_DATA(lg, boot_sec), &now.tv_sec, sizeof(s64));
-	lgwrite_u32(lg, LG_DATA(lg, boot_nsec), now.tv_nsec);
-	lgwrite_u32(lg, LG_DATA(lg, mem_pages), lg->mem_pages);
-	lgwrite_u32(lg, LG_DATA(lg, paging_levels), IS_ENABLED(CONFIG_X86_PAE) ? 3 : 2);
+	lguest_write_u32(lg, LG_DATA(lg, tsc_khz),
+			 boot_cpu_has(X86_FEATURE_TSC) && !check_tsc_unstable() &&
+			 !test_thread_flag(TIF_NOTSC) ? tsc_khz : 0);
+	lguest_write(lg, LG_DATA(lg, boot_sec), &now.tv_sec, sizeof(s64));
+	lguest_write_u32(lg, LG_DATA(lg, boot_nsec), now.tv_nsec);
+	lguest_write_u32(lg, LG_DATA(lg, mem_pages), lg->mem_pages);
+	lguest_write_u32(lg, LG_DATA(lg, paging_levels), IS_ENABLED(CONFIG_X86_PAE) ? 3 : 2);
 }
 
 static void do_hcall(struct lguest *lg, const struct lguest_hcall_args *a, u32 *ret,
@@ -86,7 +86,7 @@ static void do_hcall(struct lguest *lg, const struct lguest_hcall_args *a, u32 *
 			 array_index_nospec(a->nr, LGUEST_STAT_HCALLS) : 0]++;
 	if (!lg->data_gpa && a->nr != LHCALL_INIT && a->nr != LHCALL_CONSOLE_WRITE &&
 	    a->nr != LHCALL_SHUTDOWN) {
-		kill_guest(lg, "hypercall %u before LHCALL_INIT", a->nr);
+		lguest_kill(lg, "hypercall %u before LHCALL_INIT", a->nr);
 		return;
 	}
 	switch (a->nr) {
@@ -100,7 +100,7 @@ static void do_hcall(struct lguest *lg, const struct lguest_hcall_args *a, u32 *
 		break;
 	case LHCALL_CONSOLE_WRITE:
 		if (a->arg2 > LG_CONSOLE_MAX || !lguest_address_ok(lg, a->arg1, a->arg2))
-			kill_guest(lg, "console write of %u bytes at %#x", a->arg2, a->arg1);
+			lguest_kill(lg, "console write of %u bytes at %#x", a->arg2, a->arg1);
 		else
 			guest_exit(lg, LGUEST_EXIT_CONSOLE, a->arg1, a->arg2);
 		break;
@@ -116,7 +116,7 @@ static void do_hcall(struct lguest *lg, const struct lguest_hcall_args *a, u32 *
 	case LHCALL_SET_STACK:
 		if ((a->arg1 & 3) != 1 || !(a->arg1 & ~3) ||
 		    !lguest_selector_ok(lg, a->arg1, 1, false)) {
-			kill_guest(lg, "bad kernel stack segment %#x", a->arg1);
+			lguest_kill(lg, "bad kernel stack segment %#x", a->arg1);
 			break;
 		}
 		/* Direct system calls need a stack: the IDT may change. */
@@ -150,13 +150,21 @@ static void do_hcall(struct lguest *lg, const struct lguest_hcall_args *a, u32 *
 	case LHCALL_CPUID:
 		break;			/* answered in lguest_do_hcall_trap() */
 	default:
-		kill_guest(lg, "unknown hypercall %u", a->nr);
+		lguest_kill(lg, "unknown hypercall %u", a->nr);
 		*ret = -EINVAL;
 		break;
 	}
 }
 
-/* Run the queued calls, in order, until a free slot or a death. */
+/*
+ * H:105 The queued calls.  While batching, the guest writes a call into
+ * the next slot of the ring in lguest_data and marks it ready instead of
+ * trapping; we run them in order from where we stopped, until a slot that
+ * is not ready, whenever the guest next enters the host (before any
+ * synchronous call, so the order holds).  The guest can rewrite a slot
+ * while we read it: each is copied once and only the copy is used.  INIT,
+ * HALT and CPUID may not wait in the ring: they answer, or sleep.
+ */
 void lguest_do_hypercalls(struct lguest *lg)
 {
 	struct lguest_hcall_args a;
@@ -167,17 +175,17 @@ void lguest_do_hypercalls(struct lguest *lg)
 	for (n = 0; n < LHCALL_RING_SIZE && !lg->dead && !lg->exit_ready; n++) {
 		u32 slot = lg->hcall_next;
 
-		lgread(lg, &status, LG_DATA(lg, hcall_status[slot]), 1);
+		lguest_read(lg, &status, LG_DATA(lg, hcall_status[slot]), 1);
 		if (status != LHCALL_SLOT_READY)
 			break;
-		lgread(lg, &a, LG_DATA(lg, hcalls[slot]), sizeof(a));
+		lguest_read(lg, &a, LG_DATA(lg, hcalls[slot]), sizeof(a));
 		if (a.nr == LHCALL_INIT || a.nr == LHCALL_HALT || a.nr == LHCALL_CPUID) {
-			kill_guest(lg, "hypercall %u may not be queued", a.nr);
+			lguest_kill(lg, "hypercall %u may not be queued", a.nr);
 			break;
 		}
 		do_hcall(lg, &a, &ret, true);
 		status = LHCALL_SLOT_FREE;
-		lgwrite(lg, LG_DATA(lg, hcall_status[slot]), &status, 1);
+		lguest_write(lg, LG_DATA(lg, hcall_status[slot]), &status, 1);
 		lg->hcall_next = (slot + 1) % LHCALL_RING_SIZE;
 	}
 }
@@ -196,7 +204,7 @@ void lguest_do_hcall_trap(struct lguest *lg)
 	if ((r->cs & SEGMENT_RPL_MASK) != 1) {
 		r->errcode = LGUEST_HCALL_VECTOR * 8 + 2;
 		if (!lguest_deliver_trap(lg, X86_TRAP_GP, true))
-			kill_guest(lg, "hypercall from user mode, and no #GP handler");
+			lguest_kill(lg, "hypercall from user mode, and no #GP handler");
 		return;
 	}
 	if (lg->data_gpa)

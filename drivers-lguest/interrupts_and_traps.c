@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Traps and interrupts for the guest.
+ * H:110 Traps and interrupts for the guest.
  *
  * The IDT the CPU uses while a guest runs is ours: every vector leads to
  * the Switcher and so back to the host.  The guest's own IDT is only a list
@@ -32,7 +32,7 @@ bool lguest_trap_has_errcode(unsigned int vector)
 }
 
 /*
- * A guest gate must be a 32-bit interrupt or trap gate into the guest's
+ * H:115 A guest gate must be a 32-bit interrupt or trap gate into the guest's
  * own ring-1 code.  Its DPL says who may raise it with "int": 1 for the
  * guest kernel, 3 for user code too, which only exceptions without an
  * error code (int3, into...) and the system call vector may allow: a
@@ -43,7 +43,7 @@ void lguest_load_idt_entry(struct lguest *lg, u32 vector, u32 lo, u32 hi)
 	u32 sel = lo >> 16, idx = sel >> 3, dhi;
 
 	if (vector >= IDT_ENTRIES || vector == LGUEST_HCALL_VECTOR) {
-		kill_guest(lg, "IDT entry %u is not the guest's", vector);
+		lguest_kill(lg, "IDT entry %u is not the guest's", vector);
 		return;
 	}
 	/* The guest picks the index: no speculating past the checks either. */
@@ -55,30 +55,30 @@ void lguest_load_idt_entry(struct lguest *lg, u32 vector, u32 lo, u32 hi)
 		return;
 	}
 	if (GATE_TYPE(hi) != GATE_INTERRUPT && GATE_TYPE(hi) != GATE_TRAP) {
-		kill_guest(lg, "IDT entry %u: type %#x is not an interrupt or trap gate",
-			   vector, GATE_TYPE(hi));
+		lguest_kill(lg, "IDT entry %u: type %#x is not an interrupt or trap gate",
+			    vector, GATE_TYPE(hi));
 		return;
 	}
 	if (GATE_DPL(hi) == 0) {
-		kill_guest(lg, "IDT entry %u: DPL 0 gate", vector);
+		lguest_kill(lg, "IDT entry %u: DPL 0 gate", vector);
 		return;
 	}
 	if (GATE_DPL(hi) == 3 &&
 	    (lguest_trap_has_errcode(vector) ||
 	     (vector >= FIRST_EXTERNAL_VECTOR && vector != IA32_SYSCALL_VECTOR))) {
-		kill_guest(lg, "IDT entry %u: user mode may not raise it", vector);
+		lguest_kill(lg, "IDT entry %u: user mode may not raise it", vector);
 		return;
 	}
 	/* The code segment may come later, but it may not be ring 0's. */
 	if (idx == 0 || idx >= GDT_ENTRIES || (sel & SEGMENT_TI_MASK) ||
 	    idx == GDT_ENTRY_LGUEST_CS || idx == GDT_ENTRY_LGUEST_DS) {
-		kill_guest(lg, "IDT entry %u: gate into segment %#x", vector, sel);
+		lguest_kill(lg, "IDT entry %u: gate into segment %#x", vector, sel);
 		return;
 	}
 	idx = array_index_nospec(idx, GDT_ENTRIES);
 	memcpy(&dhi, (char *)&lg->gdt[idx] + 4, 4);
 	if ((dhi & GATE_PRESENT) && ((dhi >> 13) & 3) != 1) {
-		kill_guest(lg, "IDT entry %u: gate into ring-%u code", vector, (dhi >> 13) & 3);
+		lguest_kill(lg, "IDT entry %u: gate into ring-%u code", vector, (dhi >> 13) & 3);
 		return;
 	}
 	lg->idt[vector].lo = lo;
@@ -87,7 +87,7 @@ void lguest_load_idt_entry(struct lguest *lg, u32 vector, u32 lo, u32 hi)
 }
 
 /*
- * May the guest raise vector v with "int"?  Not where the CPU pushes an
+ * H:120 May the guest raise vector v with "int"?  Not where the CPU pushes an
  * error code (the frame would be wrong), and not the vectors whose exits
  * the host handles itself: the NMI and the machine check, whose handlers
  * it runs, and the external interrupts, which the Switcher hands to the
@@ -102,7 +102,7 @@ static bool soft_int_ok(unsigned int v)
 }
 
 /*
- * A system call from the guest's user mode can go straight to the guest
+ * H:125 A system call from the guest's user mode can go straight to the guest
  * kernel, without a trip through the host, when nothing about it needs
  * the host: a trap gate (an interrupt gate would clear the real
  * interrupt flag in ring 1, and the host would never get the CPU back),
@@ -147,16 +147,16 @@ static bool push_guest(struct lguest *lg, u32 *esp, u32 val)
 
 	*esp -= 4;
 	if (!lguest_va_to_pa(lg, *esp, &gpa) || !lguest_address_ok(lg, gpa, 4)) {
-		kill_guest(lg, "trap %u: guest stack at %#x is not in its memory",
-			   lg->regs->trapnum, *esp);
+		lguest_kill(lg, "trap %u: guest stack at %#x is not in its memory",
+			    lg->regs->trapnum, *esp);
 		return false;
 	}
-	lgwrite_u32(lg, gpa, val);
+	lguest_write_u32(lg, gpa, val);
 	return !lg->dead;
 }
 
 /*
- * Deliver a vector to the guest's handler: switch to its kernel stack if
+ * H:130 Deliver a vector to the guest's handler: switch to its kernel stack if
  * it was in user mode, push the frame, jump.  False if the guest has no
  * usable handler; the guest may also die here on a bad stack.
  */
@@ -170,12 +170,12 @@ bool lguest_deliver_trap(struct lguest *lg, unsigned int vector, bool has_err)
 	if (!(hi & GATE_PRESENT) || !lguest_selector_ok(lg, sel, 1, true))
 		return false;
 	if (lg->data_gpa &&
-	    (lgread_u32(lg, LG_DATA(lg, irq_enabled)) & X86_EFLAGS_IF))
+	    (lguest_read_u32(lg, LG_DATA(lg, irq_enabled)) & X86_EFLAGS_IF))
 		eflags |= X86_EFLAGS_IF;
 
 	if ((r->cs & SEGMENT_RPL_MASK) == 3) {
 		if (!lg->stack_ss) {
-			kill_guest(lg, "trap %u from user mode, but no kernel stack", vector);
+			lguest_kill(lg, "trap %u from user mode, but no kernel stack", vector);
 			return true;
 		}
 		ss = lg->stack_ss;
@@ -195,7 +195,7 @@ bool lguest_deliver_trap(struct lguest *lg, unsigned int vector, bool has_err)
 	r->eip = (lo & 0xffff) | (hi & 0xffff0000);
 	r->eflags &= ~(X86_EFLAGS_TF | X86_EFLAGS_RF | X86_EFLAGS_NT);
 	if (GATE_TYPE(hi) == GATE_INTERRUPT && lg->data_gpa)
-		lgwrite_u32(lg, LG_DATA(lg, irq_enabled), 0);
+		lguest_write_u32(lg, LG_DATA(lg, irq_enabled), 0);
 	return true;
 }
 
@@ -206,7 +206,7 @@ static void read_blocked(struct lguest *lg, u32 *blocked)
 		memset(blocked, 0xff, LGUEST_IRQS / 8);
 		return;
 	}
-	lgread(lg, blocked, LG_DATA(lg, blocked_interrupts), LGUEST_IRQS / 8);
+	lguest_read(lg, blocked, LG_DATA(lg, blocked_interrupts), LGUEST_IRQS / 8);
 }
 
 /* The first pending interrupt that blocked does not mask, or -1. */
@@ -229,7 +229,7 @@ static int next_irq(struct lguest *lg)
 }
 
 /*
- * The guest halted: sleep until an interrupt it has not blocked, a signal
+ * H:140 The guest halted: sleep until an interrupt it has not blocked, a signal
  * or LGUEST_BREAK wants us.  Reading the guest's mask may fault, and so
  * sleep, so it is read before the task state changes; a halted guest
  * cannot change it meanwhile.  The bits of irqs_pending are set before the
@@ -261,30 +261,30 @@ void lguest_maybe_deliver_irq(struct lguest *lg)
 	if (irq < 0)
 		return;
 	lg->halted = false;
-	if (!(lgread_u32(lg, LG_DATA(lg, irq_enabled)) & X86_EFLAGS_IF)) {
-		lgwrite_u32(lg, LG_DATA(lg, irq_pending), 1);
+	if (!(lguest_read_u32(lg, LG_DATA(lg, irq_enabled)) & X86_EFLAGS_IF)) {
+		lguest_write_u32(lg, LG_DATA(lg, irq_pending), 1);
 		return;
 	}
 	/*
-	 * Not in the middle of the guest's return from an interrupt, nor in
-	 * the first instructions of a system call that came straight from
-	 * user mode: the CPU left the guest's interrupts as they were, on,
-	 * and the guest turns them off there.
+	 * H:135 Not in the middle of the guest's return from an interrupt, nor
+	 * in the first instructions of a system call that came straight from
+	 * user mode: the CPU left the guest's interrupts as they were, on, and
+	 * the guest turns them off there.
 	 */
-	start = lgread_u32(lg, LG_DATA(lg, noirq_iret_start));
-	end = lgread_u32(lg, LG_DATA(lg, noirq_iret_end));
+	start = lguest_read_u32(lg, LG_DATA(lg, noirq_iret_start));
+	end = lguest_read_u32(lg, LG_DATA(lg, noirq_iret_end));
 	if (r->eip >= start && r->eip < end)
 		return;
-	start = lgread_u32(lg, LG_DATA(lg, noirq_syscall_start));
-	end = lgread_u32(lg, LG_DATA(lg, noirq_syscall_end));
+	start = lguest_read_u32(lg, LG_DATA(lg, noirq_syscall_start));
+	end = lguest_read_u32(lg, LG_DATA(lg, noirq_syscall_end));
 	if (r->eip >= start && r->eip < end)
 		return;
 
 	clear_bit(irq, lg->irqs_pending);
-	lgwrite_u32(lg, LG_DATA(lg, irq_pending), 0);
+	lguest_write_u32(lg, LG_DATA(lg, irq_pending), 0);
 	r->trapnum = LGUEST_FIRST_IRQ_VECTOR + irq;
 	if (!lguest_deliver_trap(lg, LGUEST_FIRST_IRQ_VECTOR + irq, false))
-		kill_guest(lg, "no handler for interrupt %d", irq);
+		lguest_kill(lg, "no handler for interrupt %d", irq);
 }
 
 /* The guest's clock event is an hrtimer that raises its timer IRQ. */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * What the pieces of the lguest host share.  One struct lguest per open
+ * H:015 What the pieces of the lguest host share.  One struct lguest per open
  * /dev/lguest: a guest with a single virtual CPU, driven by the thread of
  * its Launcher that calls LGUEST_RUN.
  */
@@ -140,15 +140,15 @@ extern char lguest_switcher_start[], lguest_switcher_end[], lguest_switch_to_gue
 	lguest_trap_stubs[], lguest_on_switcher_cs[], lguest_on_kernel_cs[];
 
 /* core.c */
-extern unsigned long switcher_addr;
-extern struct page **switcher_pages;
+extern unsigned long lguest_switcher_addr;
+extern struct page **lguest_switcher_pages;
 bool lguest_address_ok(const struct lguest *lg, u32 gpa, u32 len);
-void lgread(struct lguest *lg, void *dst, u32 gpa, u32 len);
-void lgwrite(struct lguest *lg, u32 gpa, const void *src, u32 len);
-u32 lgread_u32(struct lguest *lg, u32 gpa);
-void lgwrite_u32(struct lguest *lg, u32 gpa, u32 val);
-__printf(2, 3) void kill_guest(struct lguest *lg, const char *fmt, ...);
-int run_guest(struct lguest *lg, struct lguest_exit *exit);
+void lguest_read(struct lguest *lg, void *dst, u32 gpa, u32 len);
+void lguest_write(struct lguest *lg, u32 gpa, const void *src, u32 len);
+u32 lguest_read_u32(struct lguest *lg, u32 gpa);
+void lguest_write_u32(struct lguest *lg, u32 gpa, u32 val);
+__printf(2, 3) void lguest_kill(struct lguest *lg, const char *fmt, ...);
+int lguest_run_guest(struct lguest *lg, struct lguest_exit *exit);
 
 /* lguest_data fields, as guest-physical addresses. */
 #define LG_DATA(lg, field) ((lg)->data_gpa + offsetof(struct lguest_data, field))

@@ -32,12 +32,16 @@
 #define SEG_DB		BIT(22)
 #define SEG_G		BIT(23)
 #define SEG_DPL(d)	((d) << 13)
+#define SEG_CALL_GATE	(0xc << 8)	/* a system type, with SEG_S clear */
+
+/* A GDT slot Linux leaves free and the host lets the guest have. */
+#define FREE_SLOT	9
 
 #define GATE_P		BIT(15)
 #define GATE_INT32	(0xe << 8)
 #define GATE_TRAP32	(0xf << 8)
 #define GATE_TASK	(0x5 << 8)
-#define GATE_DPL_(d)	((d) << 13)
+#define GATE_DPL_BITS(d) ((d) << 13)
 
 /* A present segment of 4 KiB pages from base, "pages" long: its two words. */
 static void seg_desc(u32 base, u32 pages, u32 type, u32 *lo, u32 *hi)
@@ -47,6 +51,16 @@ static void seg_desc(u32 base, u32 pages, u32 type, u32 *lo, u32 *hi)
 	*lo = (base << 16) | (limit & 0xffff);
 	*hi = (base & 0xff000000) | ((base >> 16) & 0xff) | (limit & 0xf0000) |
 		SEG_PRESENT | SEG_S | SEG_DB | SEG_G | type;
+}
+
+/* Put a descriptor straight into the host's copy, past its checks. */
+static void set_desc(struct lguest *lg, u32 idx, u32 base, u32 pages, u32 type)
+{
+	u32 lo, hi;
+
+	seg_desc(base, pages, type, &lo, &hi);
+	memcpy(&lg->gdt[idx], &lo, 4);
+	memcpy((char *)&lg->gdt[idx] + 4, &hi, 4);
 }
 
 static void gate(u32 sel, u32 handler, u32 type, u32 *lo, u32 *hi)
@@ -75,7 +89,7 @@ static struct lguest *new_lg(struct kunit *test, unsigned long mem_pages)
 	struct lguest *lg = kunit_kzalloc(test, sizeof(*lg), GFP_KERNEL);
 
 	KUNIT_ASSERT_NOT_NULL(test, lg);
-	if (!switcher_addr)
+	if (!lguest_switcher_addr)
 		kunit_skip(test, "the lguest host did not start (no Switcher)");
 	lg->mem_pages = mem_pages;
 	lguest_init_gdt(lg);
@@ -133,6 +147,11 @@ static void gdt_good_entry_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, got, hi | BIT(8));
 	KUNIT_EXPECT_TRUE(test, lguest_selector_ok(lg, GDT_ENTRY_TLS_MIN << 3 | 3, 3, false));
 
+	/* The largest segment allowed ends one byte below the Switcher. */
+	seg_desc(0, lguest_switcher_addr >> PAGE_SHIFT, SEG_DPL(3) | SEG_RW, &lo, &hi);
+	lguest_load_gdt_entry(lg, GDT_ENTRY_TLS_MIN, lo, hi);
+	expect_alive(test, lg);
+
 	/* A descriptor that is not present clears the entry. */
 	lguest_load_gdt_entry(lg, GDT_ENTRY_TLS_MIN, 0, 0);
 	expect_alive(test, lg);
@@ -147,12 +166,19 @@ struct bad_desc {
 };
 
 static const struct bad_desc bad_descs[] = {
-	{ "ring 0", 9, 0, 16, SEG_DPL(0) | SEG_RW, false, "ring-0 segment" },
-	{ "call gate", 9, 0, 16, SEG_DPL(3) | 0xc00, true, "system descriptor" },
-	{ "conforming code", 9, 0, 16, SEG_DPL(3) | SEG_CODE | SEG_DIR, false, "conforming" },
-	{ "expand-down data", 9, 0, 16, SEG_DPL(3) | SEG_DIR | SEG_RW, false, "expand-down" },
-	{ "flat 4 GiB", 9, 0, 0x100000, SEG_DPL(1) | SEG_RW, false, "reaches the Switcher" },
-	{ "wrapping 4 GiB", 9, 0xfffff000, 2, SEG_DPL(3) | SEG_RW, false, "reaches the Switcher" },
+	{ "ring 0", FREE_SLOT, 0, 16, SEG_DPL(0) | SEG_RW, false, "ring-0 segment" },
+	{ "ring 2", FREE_SLOT, 0, 16, SEG_DPL(2) | SEG_CODE, false, "ring-2 segment" },
+	{ "call gate", FREE_SLOT, 0, 16, SEG_DPL(3) | SEG_CALL_GATE, true, "system descriptor" },
+	{ "conforming code", FREE_SLOT, 0, 16, SEG_DPL(3) | SEG_CODE | SEG_DIR, false,
+	  "conforming" },
+	{ "expand-down data", FREE_SLOT, 0, 16, SEG_DPL(3) | SEG_DIR | SEG_RW, false,
+	  "expand-down" },
+	{ "flat 4 GiB", FREE_SLOT, 0, 0x100000, SEG_DPL(1) | SEG_RW, false,
+	  "reaches the Switcher" },
+	{ "one byte into the Switcher", FREE_SLOT, 1, 0, SEG_DPL(1) | SEG_RW, false,
+	  "reaches the Switcher" },
+	{ "wrapping 4 GiB", FREE_SLOT, 0xfffff000, 2, SEG_DPL(3) | SEG_RW, false,
+	  "reaches the Switcher" },
 	{ "Switcher code slot", GDT_ENTRY_LGUEST_CS, 0, 16, SEG_DPL(1) | SEG_CODE, false,
 	  "is not the guest's" },
 	{ "Switcher data slot", GDT_ENTRY_LGUEST_DS, 0, 16, SEG_DPL(1) | SEG_RW, false,
@@ -165,12 +191,7 @@ static const struct bad_desc bad_descs[] = {
 	{ "index 2^32 - 1", 0xffffffff, 0, 16, SEG_DPL(3) | SEG_RW, false, "is not the guest's" },
 };
 
-static void bad_desc_name(const struct bad_desc *d, char *name)
-{
-	strscpy(name, d->what, KUNIT_PARAM_DESC_SIZE);
-}
-
-KUNIT_ARRAY_PARAM(bad_desc, bad_descs, bad_desc_name);
+KUNIT_ARRAY_PARAM_DESC(bad_desc, bad_descs, what);
 
 static void gdt_bad_entry_test(struct kunit *test)
 {
@@ -180,7 +201,8 @@ static void gdt_bad_entry_test(struct kunit *test)
 	u32 lo, hi;
 
 	memcpy(before, lg->gdt, sizeof(before));
-	seg_desc(d->base, d->pages, d->type, &lo, &hi);
+	/* pages 0: as many as reach from 0 to just below the Switcher. */
+	seg_desc(d->base, d->pages ?: lguest_switcher_addr >> PAGE_SHIFT, d->type, &lo, &hi);
 	if (d->system)
 		hi &= ~SEG_S;
 	lguest_load_gdt_entry(lg, d->idx, lo, hi);
@@ -227,16 +249,23 @@ static void iret_test(struct kunit *test)
 	struct lguest *lg = new_lg(test, 16);
 	u32 limit = lguest_segment_limit(lg, KERNEL_CS1);
 
-	KUNIT_EXPECT_LT(test, (unsigned long)limit, switcher_addr);
+	KUNIT_EXPECT_LT(test, (unsigned long)limit, lguest_switcher_addr);
 	KUNIT_EXPECT_TRUE(test, lguest_iret_ok(lg, KERNEL_CS1, KERNEL_DS1, 0));
 	KUNIT_EXPECT_TRUE(test, lguest_iret_ok(lg, KERNEL_CS1, KERNEL_DS1, limit));
 	KUNIT_EXPECT_FALSE(test, lguest_iret_ok(lg, KERNEL_CS1, KERNEL_DS1, limit + 1));
-	KUNIT_EXPECT_FALSE(test, lguest_iret_ok(lg, KERNEL_CS1, KERNEL_DS1, switcher_addr));
-	KUNIT_EXPECT_FALSE(test, lguest_iret_ok(lg, KERNEL_CS1, 0, 0));		/* null stack */
+	KUNIT_EXPECT_FALSE(test, lguest_iret_ok(lg, KERNEL_CS1, KERNEL_DS1, lguest_switcher_addr));
+	KUNIT_EXPECT_FALSE(test, lguest_iret_ok(lg, KERNEL_CS1, 1, 0));		/* null stack */
 	KUNIT_EXPECT_FALSE(test, lguest_iret_ok(lg, KERNEL_CS1, __KERNEL_DS, 0));	/* RPL 0 */
 	KUNIT_EXPECT_FALSE(test, lguest_iret_ok(lg, KERNEL_CS1, KERNEL_CS1, 0));	/* code */
 	KUNIT_EXPECT_FALSE(test, lguest_iret_ok(lg, __KERNEL_CS | 2, __KERNEL_DS | 2, 0));
 	KUNIT_EXPECT_FALSE(test, lguest_iret_ok(lg, LGUEST_CS | 1, KERNEL_DS1, 0));
+
+	/* A stack must be writable data of exactly the new ring. */
+	set_desc(lg, FREE_SLOT, 0, 16, SEG_DPL(1));
+	KUNIT_EXPECT_FALSE(test, lguest_iret_ok(lg, KERNEL_CS1, FREE_SLOT << 3 | 1, 0));
+	set_desc(lg, FREE_SLOT, 0, 16, SEG_DPL(3) | SEG_RW);
+	KUNIT_EXPECT_TRUE(test, lguest_selector_ok(lg, FREE_SLOT << 3 | 1, 1, false));
+	KUNIT_EXPECT_FALSE(test, lguest_iret_ok(lg, KERNEL_CS1, FREE_SLOT << 3 | 1, 0));
 }
 
 /* ---- Interrupt gates ------------------------------------------------ */
@@ -246,9 +275,9 @@ static void idt_good_gate_test(struct kunit *test)
 	struct lguest *lg = new_lg(test, 16);
 	u32 lo, hi;
 
-	gate(KERNEL_CS1, 0xc0101000, GATE_TRAP32 | GATE_DPL_(3), &lo, &hi);
+	gate(KERNEL_CS1, 0xc0101000, GATE_TRAP32 | GATE_DPL_BITS(3), &lo, &hi);
 	lguest_load_idt_entry(lg, IA32_SYSCALL_VECTOR, lo, hi);
-	gate(KERNEL_CS1, 0xc0102000, GATE_INT32 | GATE_DPL_(1), &lo, &hi);
+	gate(KERNEL_CS1, 0xc0102000, GATE_INT32 | GATE_DPL_BITS(1), &lo, &hi);
 	lguest_load_idt_entry(lg, X86_TRAP_PF, lo, hi);
 	expect_alive(test, lg);
 	KUNIT_EXPECT_EQ(test, lg->idt[X86_TRAP_PF].lo, lo);
@@ -263,29 +292,24 @@ struct bad_gate {
 };
 
 static const struct bad_gate bad_gates[] = {
-	{ "vector 256", 256, KERNEL_CS1, GATE_INT32 | GATE_DPL_(1), "is not the guest's" },
-	{ "hypercall vector", LGUEST_HCALL_VECTOR, KERNEL_CS1, GATE_INT32 | GATE_DPL_(1),
+	{ "vector 256", 256, KERNEL_CS1, GATE_INT32 | GATE_DPL_BITS(1), "is not the guest's" },
+	{ "hypercall vector", LGUEST_HCALL_VECTOR, KERNEL_CS1, GATE_INT32 | GATE_DPL_BITS(1),
 	  "is not the guest's" },
-	{ "task gate", 0x40, KERNEL_CS1, GATE_TASK | GATE_DPL_(1), "not an interrupt or trap" },
-	{ "DPL 0", 0x40, KERNEL_CS1, GATE_INT32 | GATE_DPL_(0), "DPL 0 gate" },
-	{ "user page fault", X86_TRAP_PF, KERNEL_CS1, GATE_TRAP32 | GATE_DPL_(3),
+	{ "task gate", 0x40, KERNEL_CS1, GATE_TASK | GATE_DPL_BITS(1), "not an interrupt or trap" },
+	{ "DPL 0", 0x40, KERNEL_CS1, GATE_INT32 | GATE_DPL_BITS(0), "DPL 0 gate" },
+	{ "user page fault", X86_TRAP_PF, KERNEL_CS1, GATE_TRAP32 | GATE_DPL_BITS(3),
 	  "user mode may not raise it" },
-	{ "user external vector", 0x40, KERNEL_CS1, GATE_INT32 | GATE_DPL_(3),
+	{ "user external vector", 0x40, KERNEL_CS1, GATE_INT32 | GATE_DPL_BITS(3),
 	  "user mode may not raise it" },
-	{ "null selector", 0x40, 0, GATE_INT32 | GATE_DPL_(1), "gate into segment" },
-	{ "Switcher code", 0x40, LGUEST_CS, GATE_INT32 | GATE_DPL_(1), "gate into segment" },
-	{ "LDT selector", 0x40, KERNEL_CS1 | SEGMENT_TI_MASK, GATE_INT32 | GATE_DPL_(1),
+	{ "null selector", 0x40, 0, GATE_INT32 | GATE_DPL_BITS(1), "gate into segment" },
+	{ "Switcher code", 0x40, LGUEST_CS, GATE_INT32 | GATE_DPL_BITS(1), "gate into segment" },
+	{ "LDT selector", 0x40, KERNEL_CS1 | SEGMENT_TI_MASK, GATE_INT32 | GATE_DPL_BITS(1),
 	  "gate into segment" },
-	{ "past the GDT", 0x40, GDT_ENTRIES << 3 | 1, GATE_INT32 | GATE_DPL_(1),
+	{ "past the GDT", 0x40, GDT_ENTRIES << 3 | 1, GATE_INT32 | GATE_DPL_BITS(1),
 	  "gate into segment" },
 };
 
-static void bad_gate_name(const struct bad_gate *g, char *name)
-{
-	strscpy(name, g->what, KUNIT_PARAM_DESC_SIZE);
-}
-
-KUNIT_ARRAY_PARAM(bad_gate, bad_gates, bad_gate_name);
+KUNIT_ARRAY_PARAM_DESC(bad_gate, bad_gates, what);
 
 static void idt_bad_gate_test(struct kunit *test)
 {
@@ -300,16 +324,17 @@ static void idt_bad_gate_test(struct kunit *test)
 		KUNIT_EXPECT_EQ_MSG(test, lg->idt[v].hi, 0, "vector %u", v);
 }
 
-/* A gate into a ring-2 code segment the guest could not have loaded. */
+/*
+ * A gate into ring-2 code, which the guest cannot load (see above): the
+ * gate check stands on its own all the same.
+ */
 static void idt_ring2_code_test(struct kunit *test)
 {
 	struct lguest *lg = new_lg(test, 16);
 	u32 lo, hi;
 
-	seg_desc(0, 16, SEG_DPL(2) | SEG_CODE | SEG_RW, &lo, &hi);
-	memcpy(&lg->gdt[9], &lo, 4);
-	memcpy((char *)&lg->gdt[9] + 4, &hi, 4);
-	gate(9 << 3 | 1, 0x1000, GATE_INT32 | GATE_DPL_(1), &lo, &hi);
+	set_desc(lg, FREE_SLOT, 0, 16, SEG_DPL(2) | SEG_CODE | SEG_RW);
+	gate(FREE_SLOT << 3 | 1, 0x1000, GATE_INT32 | GATE_DPL_BITS(1), &lo, &hi);
 	lguest_load_idt_entry(lg, 0x40, lo, hi);
 	expect_killed(test, lg, "gate into ring-2 code");
 }
@@ -332,11 +357,14 @@ static void real_idt_test(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, idt);
 	for (i = 0; i < ARRAY_SIZE(dpl3); i++) {
 		/* DPL 3 is refused for 0x40: load it as DPL 1. */
-		gate(KERNEL_CS1, 0xc0100000, GATE_INT32 | GATE_DPL_(dpl3[i] < 0x20 ? 3 : 1),
+		gate(KERNEL_CS1, 0xc0100000, GATE_INT32 | GATE_DPL_BITS(dpl3[i] < 0x20 ? 3 : 1),
 		     &lo, &hi);
 		lguest_load_idt_entry(lg, dpl3[i], lo, hi);
 	}
-	gate(KERNEL_CS1, 0xc0108000, GATE_TRAP32 | GATE_DPL_(3), &lo, &hi);
+	/* The guest's own #PF handler, which "int $14" must never reach. */
+	gate(KERNEL_CS1, 0xc0104000, GATE_INT32 | GATE_DPL_BITS(1), &lo, &hi);
+	lguest_load_idt_entry(lg, X86_TRAP_PF, lo, hi);
+	gate(KERNEL_CS1, 0xc0108000, GATE_TRAP32 | GATE_DPL_BITS(3), &lo, &hi);
 	lguest_load_idt_entry(lg, IA32_SYSCALL_VECTOR, lo, hi);
 	expect_alive(test, lg);
 
@@ -369,6 +397,15 @@ static void real_idt_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, gate_dpl(&idt[X86_TRAP_MC]), 0);
 	KUNIT_EXPECT_EQ(test, gate_dpl(&idt[0x40]), 0);
 	KUNIT_EXPECT_EQ(test, gate_dpl(&idt[X86_TRAP_PF]), 0);
+
+	/* An interrupt gate must clear IF: only the host can, so no direct path. */
+	gate(KERNEL_CS1, 0xc0108000, GATE_INT32 | GATE_DPL_BITS(3), &lo, &hi);
+	lguest_load_idt_entry(lg, IA32_SYSCALL_VECTOR, lo, hi);
+	lguest_real_idt(lg, idt);
+	g = &idt[IA32_SYSCALL_VECTOR];
+	KUNIT_EXPECT_EQ(test, gate_segment(g), LGUEST_CS);
+	KUNIT_EXPECT_EQ(test, gate_type(g), GATE_INTERRUPT);
+	KUNIT_EXPECT_EQ(test, gate_dpl(g), 3);
 }
 
 /* ---- Shadow page tables --------------------------------------------- */
@@ -446,9 +483,17 @@ static pteval_t shadow_of(struct lguest *lg, u32 va)
 	return t[(va >> PAGE_SHIFT) & (per - 1)];
 }
 
-static void free_shadow_guest(void *lg)
+/*
+ * KUnit cleans up from another thread once the test's own has gone, and
+ * with it the mm: hold the mm_struct for the pins' accounting until the
+ * pins are given back.
+ */
+static void free_shadow_guest(void *arg)
 {
+	struct lguest *lg = arg;
+
 	lguest_free_pagetables(lg);
+	mmdrop(lg->mm);
 }
 
 static struct lguest *new_shadow_guest(struct kunit *test)
@@ -458,12 +503,15 @@ static struct lguest *new_shadow_guest(struct kunit *test)
 
 	mem = kunit_vm_mmap(test, NULL, 0, SH_PAGES * PAGE_SIZE, PROT_READ | PROT_WRITE,
 			    MAP_ANONYMOUS | MAP_PRIVATE, 0);
-	KUNIT_ASSERT_NE_MSG(test, mem, 0, "no user memory for the guest");
+	KUNIT_ASSERT_FALSE_MSG(test, !mem || IS_ERR_VALUE(mem) || mem >= TASK_SIZE,
+			       "no user memory for the guest: %#lx", mem);
 	lg->mem_base = mem;
 	lg->mm = current->mm;
+	mmgrab(lg->mm);
 	lg->page_offset = 0xc0000000;
-	KUNIT_ASSERT_EQ(test, lguest_init_pagetables(lg), 0);
+	/* Registered first: lguest_free_pagetables() undoes a partial setup. */
 	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, free_shadow_guest, lg), 0);
+	KUNIT_ASSERT_EQ(test, lguest_init_pagetables(lg), 0);
 	guest_tables(test, lg, SH_TOP, SH_VA);
 	put_guest(test, lg, guest_pte_gpa(SH_VA), SH_FRAME | SH_USER);
 	return lg;
@@ -502,9 +550,13 @@ static void shadow_fill_test(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, get_guest(test, lg, guest_pte_gpa(SH_VA)) & _PAGE_DIRTY);
 	KUNIT_EXPECT_TRUE(test, shadow_of(lg, SH_VA) & _PAGE_RW);
 
+	/*
+	 * Table pages below the tops: one PTE page; with PAE also the middle
+	 * level it hangs from and each top's kept one for the Switcher.
+	 */
+	KUNIT_EXPECT_EQ(test, lg->shadow_pages, IS_ENABLED(CONFIG_X86_PAE) ? 2 + LG_PGDIRS : 1);
 	lguest_free_pagetables(lg);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&current->mm->pinned_vm), pinned);
-	KUNIT_EXPECT_EQ(test, lg->shadow_pages, 0);
 }
 
 /* What the guest's entry does not allow, the shadow never gets. */
@@ -520,6 +572,17 @@ static void shadow_refuse_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, lguest_demand_page(lg, SH_VA, X86_PF_WRITE, &mmio), 0);
 	KUNIT_EXPECT_EQ(test, shadow_of(lg, SH_VA), 0);
 	KUNIT_EXPECT_EQ(test, lguest_demand_page(lg, SH_VA + PAGE_SIZE, 0, &mmio), 0);
+
+	/* The directory entry's rights count too: a kernel-only PTE page. */
+	put_guest(test, lg, guest_pte_gpa(SH_VA), SH_FRAME | SH_USER | _PAGE_DIRTY);
+	put_guest(test, lg, SH_PDE, SH_PTES | _PAGE_PRESENT | _PAGE_RW | _PAGE_ACCESSED);
+	KUNIT_EXPECT_EQ(test, lguest_demand_page(lg, SH_VA, X86_PF_USER, &mmio), 0);
+	/* ... and a read-only one, which a kernel read may still use. */
+	put_guest(test, lg, SH_PDE, SH_PTES | _PAGE_PRESENT | _PAGE_USER | _PAGE_ACCESSED);
+	KUNIT_EXPECT_EQ(test, lguest_demand_page(lg, SH_VA, X86_PF_WRITE, &mmio), 0);
+	KUNIT_EXPECT_EQ(test, shadow_of(lg, SH_VA), 0);
+	KUNIT_EXPECT_EQ(test, lguest_demand_page(lg, SH_VA, 0, &mmio), 1);
+	KUNIT_EXPECT_FALSE(test, shadow_of(lg, SH_VA) & _PAGE_RW);
 	expect_alive(test, lg);
 }
 
@@ -559,7 +622,14 @@ static void shadow_switch_test(struct kunit *test)
 	KUNIT_EXPECT_NE(test, shadow_of(lg, SH_VA), 0);
 	KUNIT_EXPECT_EQ(test, lg->stats.pgdir_kept, 1);
 	lguest_new_pagetable(lg, SH_TOP2, 8, 1);
-	lguest_new_pagetable(lg, SH_TOP, 7, 2);		/* its TLB was flushed */
+	lguest_new_pagetable(lg, SH_TOP, 9, 1);		/* a new address space there */
+	KUNIT_EXPECT_EQ(test, shadow_of(lg, SH_VA), 0);
+	KUNIT_ASSERT_EQ(test, lguest_demand_page(lg, SH_VA, X86_PF_USER, &mmio), 1);
+	lguest_new_pagetable(lg, SH_TOP2, 8, 1);
+	lguest_new_pagetable(lg, SH_TOP, 9, 1);
+	KUNIT_EXPECT_NE(test, shadow_of(lg, SH_VA), 0);
+	lguest_new_pagetable(lg, SH_TOP2, 8, 1);
+	lguest_new_pagetable(lg, SH_TOP, 9, 2);		/* its TLB was flushed */
 	KUNIT_EXPECT_EQ(test, shadow_of(lg, SH_VA), 0);
 	KUNIT_ASSERT_EQ(test, lguest_demand_page(lg, SH_VA, X86_PF_USER, &mmio), 1);
 	lguest_new_pagetable(lg, SH_TOP, 0, 0);		/* no name: a plain CR3 load */
@@ -571,29 +641,26 @@ struct bad_table {
 	const char *what;
 	u32 gpa;	/* the guest entry changed, 0 for the PTE of SH_VA */
 	pteval_t val;
-	u32 va;		/* faulted at, or 0 to load the page table only */
+	u32 va;		/* faulted at */
+	bool load_only;	/* the page table's load kills, before any fault */
 	const char *why;
 };
 
 static const struct bad_table bad_tables[] = {
-	{ "frame beyond memory", 0, (SH_PAGES << PAGE_SHIFT) | SH_USER, SH_VA,
+	{ "frame beyond memory", 0, (SH_PAGES << PAGE_SHIFT) | SH_USER, SH_VA, false,
 	  "beyond its memory" },
-	{ "frame at 4 GiB - 4 KiB", 0, 0xfffff000 | SH_USER, SH_VA, "beyond its memory" },
-	{ "large page", SH_PDE, SH_USER | _PAGE_PSE, SH_VA, "large page" },
-	{ "PTE page beyond memory", SH_PDE, 0x800000 | SH_USER, SH_VA, "beyond its memory" },
+	{ "frame at 4 GiB - 4 KiB", 0, 0xfffff000 | SH_USER, SH_VA, false, "beyond its memory" },
+	{ "large page", SH_PDE, SH_USER | _PAGE_PSE, SH_VA, false, "large page" },
+	{ "PTE page beyond memory", SH_PDE, 0x800000 | SH_USER, SH_VA, false,
+	  "beyond its memory" },
 #ifdef CONFIG_X86_PAE
-	{ "middle level beyond memory", SH_TOP, 0x800000 | _PAGE_PRESENT, SH_VA,
+	{ "middle level beyond memory", SH_TOP, 0x800000 | _PAGE_PRESENT, SH_VA, false,
 	  "beyond its memory" },
 #endif
-	{ "top maps the Switcher", 0, 0, 0, "map the Switcher's area" },
+	{ "top maps the Switcher", 0, 0, 0, true, "map the Switcher's area" },
 };
 
-static void bad_table_name(const struct bad_table *t, char *name)
-{
-	strscpy(name, t->what, KUNIT_PARAM_DESC_SIZE);
-}
-
-KUNIT_ARRAY_PARAM(bad_table, bad_tables, bad_table_name);
+KUNIT_ARRAY_PARAM_DESC(bad_table, bad_tables, what);
 
 static void shadow_bad_entry_test(struct kunit *test)
 {
@@ -601,9 +668,9 @@ static void shadow_bad_entry_test(struct kunit *test)
 	struct lguest *lg = new_shadow_guest(test);
 	u32 mmio = 0;
 
-	if (!t->va) {
+	if (t->load_only) {
 		/* The Switcher's directory slot, filled in by the guest. */
-		guest_tables(test, lg, SH_TOP2, switcher_addr);
+		guest_tables(test, lg, SH_TOP2, lguest_switcher_addr);
 		lguest_new_pagetable(lg, SH_TOP2, 0, 0);
 		expect_killed(test, lg, t->why);
 		return;
@@ -619,13 +686,26 @@ static void shadow_bad_entry_test(struct kunit *test)
 static void shadow_switcher_slot_test(struct kunit *test)
 {
 	struct lguest *lg = new_shadow_guest(test);
+	u32 mmio = 0, gpa = 0;
 
-	lguest_set_pte(lg, SH_TOP, switcher_addr + PAGE_SIZE, SH_FRAME | SH_USER);
+	lguest_set_pte(lg, SH_TOP, lguest_switcher_addr + PAGE_SIZE, SH_FRAME | SH_USER);
 	expect_killed(test, lg, "in the Switcher's area");
 	lg = new_shadow_guest(test);
-	lguest_set_pmd(lg, SH_TOP, switcher_addr, SH_PTES | SH_USER);
+	lguest_set_pmd(lg, SH_TOP, lguest_switcher_addr, SH_PTES | SH_USER);
 	expect_killed(test, lg, "in the Switcher's area");
-	KUNIT_EXPECT_FALSE(test, lguest_va_to_pa(lg, switcher_addr, &(u32){ 0 }));
+
+	/*
+	 * Tables checked at load may be changed afterwards: a guest that then
+	 * maps the slot gets neither a translation nor a shadow there.
+	 */
+	lg = new_shadow_guest(test);
+	lguest_new_pagetable(lg, SH_TOP, 0, 0);
+	guest_tables(test, lg, SH_TOP, lguest_switcher_addr);
+	put_guest(test, lg, guest_pte_gpa(lguest_switcher_addr), SH_FRAME | SH_USER);
+	KUNIT_EXPECT_TRUE(test, lguest_va_to_pa(lg, SH_VA, &gpa));
+	KUNIT_EXPECT_FALSE(test, lguest_va_to_pa(lg, lguest_switcher_addr, &gpa));
+	KUNIT_EXPECT_EQ(test, lguest_demand_page(lg, lguest_switcher_addr, X86_PF_USER, &mmio), 0);
+	KUNIT_EXPECT_EQ(test, shadow_of(lg, lguest_switcher_addr), 0);
 }
 
 static struct kunit_case lguest_check_cases[] = {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * /dev/lguest: the Launcher's handle on a guest.
+ * H:030 /dev/lguest: the Launcher's handle on a guest.
  *
  * Opening the device makes an empty guest; LGUEST_SETUP gives it memory
  * and a start address and binds it to the calling thread, which alone may
@@ -134,7 +134,7 @@ static bool setup_ok(const struct lguest_setup *s)
 	    s->mem_base + mem_end > TASK_SIZE)
 		return false;
 	/* The guest's memory and its MMIO window stay below the Switcher. */
-	if (mem_end > switcher_addr || mmio_end > switcher_addr ||
+	if (mem_end > lguest_switcher_addr || mmio_end > lguest_switcher_addr ||
 	    ((s->mmio_base | s->mmio_size) & ~PAGE_MASK) ||
 	    (s->mmio_size && s->mmio_base < mem_end) ||
 	    (s->page_offset & ~PAGE_MASK))
@@ -143,7 +143,7 @@ static bool setup_ok(const struct lguest_setup *s)
 }
 
 /*
- * The first LGUEST_SETUP binds the file to the calling thread and its
+ * H:040 The first LGUEST_SETUP binds the file to the calling thread and its
  * memory; later ones (a reboot) must come from the same thread.  A setup
  * that fails leaves nothing of this boot behind, so it may be retried.
  */
@@ -211,7 +211,7 @@ static long lguest_run(struct lguest *lg, struct lguest_exit __user *arg)
 		return -EPERM;
 	if (lg->stopped)
 		return -ESHUTDOWN;
-	err = run_guest(lg, &exit);
+	err = lguest_run_guest(lg, &exit);
 	if (err)
 		return err;
 	return copy_to_user(arg, &exit, sizeof(exit)) ? -EFAULT : 0;

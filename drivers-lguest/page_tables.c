@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Shadow page tables.
+ * H:200 Shadow page tables.
  *
  * A guest writes page tables like any kernel, in its own memory, in
  * guest-physical terms.  The CPU cannot use them: their frames are guest
@@ -83,7 +83,7 @@ static DEFINE_PER_CPU(lg_pte_t *, switcher_ptes);
 /* Is va in the Switcher's directory slot? */
 static bool switcher_va(u64 va)
 {
-	return va >= switcher_addr && va - switcher_addr < (1U << LG_PDE_SHIFT);
+	return va >= lguest_switcher_addr && va - lguest_switcher_addr < (1U << LG_PDE_SHIFT);
 }
 
 /*
@@ -228,7 +228,7 @@ static void release_middle(struct lguest *lg, struct lg_pgdir *pg, u64 start, u6
 
 	for (va = ALIGN(start, 1ULL << 30); va + (1ULL << 30) <= end; va += 1ULL << 30) {
 		pdpte = &((lg_pte_t *)pg->top)[va >> 30];
-		if (va >> 30 == switcher_addr >> 30 || !(*pdpte & _PAGE_PRESENT))
+		if (va >> 30 == lguest_switcher_addr >> 30 || !(*pdpte & _PAGE_PRESENT))
 			continue;
 		free_table(lg, table_va(*pdpte));
 		*pdpte = 0;
@@ -316,30 +316,30 @@ static bool walk_guest(struct lguest *lg, u32 gtop, u32 va, struct lg_walk *w)
 #ifdef CONFIG_X86_PAE
 	lg_pte_t pdpte;
 
-	lgread(lg, &pdpte, gtop + (va >> 30) * sizeof(pdpte), sizeof(pdpte));
+	lguest_read(lg, &pdpte, gtop + (va >> 30) * sizeof(pdpte), sizeof(pdpte));
 	if (!(pdpte & _PAGE_PRESENT) || lg->dead)
 		return false;
 	if ((pdpte & LG_PFN_MASK) >> PAGE_SHIFT >= lg->mem_pages) {
-		kill_guest(lg, "page directory for %#x is beyond its memory", va);
+		lguest_kill(lg, "page directory for %#x is beyond its memory", va);
 		return false;
 	}
 	gpa = (pdpte & LG_PFN_MASK) + ((va >> LG_PDE_SHIFT) & (LG_PTRS - 1)) * sizeof(pde);
 #else
 	gpa = gtop + (va >> LG_PDE_SHIFT) * sizeof(pde);
 #endif
-	lgread(lg, &pde, gpa, sizeof(pde));
+	lguest_read(lg, &pde, gpa, sizeof(pde));
 	if (!(pde & _PAGE_PRESENT) || lg->dead)
 		return false;
 	if (pde & _PAGE_PSE) {
-		kill_guest(lg, "large page at %#x", va);
+		lguest_kill(lg, "large page at %#x", va);
 		return false;
 	}
 	if ((pde & LG_PFN_MASK) >> PAGE_SHIFT >= lg->mem_pages) {
-		kill_guest(lg, "page table for %#x is beyond its memory", va);
+		lguest_kill(lg, "page table for %#x is beyond its memory", va);
 		return false;
 	}
 	w->gpte_gpa = (pde & LG_PFN_MASK) + ((va >> PAGE_SHIFT) & (LG_PTRS - 1)) * sizeof(w->gpte);
-	lgread(lg, &w->gpte, w->gpte_gpa, sizeof(w->gpte));
+	lguest_read(lg, &w->gpte, w->gpte_gpa, sizeof(w->gpte));
 	if (lg->dead)
 		return false;
 	/* Rights are those of both levels. */
@@ -387,8 +387,8 @@ static bool pin_frames(struct lguest *lg, u32 pfn, unsigned int n, bool complain
 	if (atomic64_add_return(n, &lg->mm->pinned_vm) > lg->pin_limit) {
 		atomic64_sub(n, &lg->mm->pinned_vm);
 		if (complain)
-			kill_guest(lg, "its memory would pin over RLIMIT_MEMLOCK (%lu pages)",
-				   lg->pin_limit);
+			lguest_kill(lg, "its memory would pin over RLIMIT_MEMLOCK (%lu pages)",
+				    lg->pin_limit);
 		return false;
 	}
 	got = pin_user_pages_fast(lg->mem_base + ((unsigned long)pfn << PAGE_SHIFT), n,
@@ -397,16 +397,15 @@ static bool pin_frames(struct lguest *lg, u32 pfn, unsigned int n, bool complain
 	atomic64_sub(n - got, &lg->mm->pinned_vm);
 	lg->stats.pins += got;
 	if (!got && complain)
-		kill_guest(lg, "cannot pin guest page %#x", pfn);
+		lguest_kill(lg, "cannot pin guest page %#x", pfn);
 	return got;
 }
 
 /*
- * The host page behind guest frame pfn (< mem_pages), pinned on first use.
- * The LG_PIN_CHUNK frames around it come too if none is pinned yet and
- * the limit allows: a guest uses its memory in runs, and fault_around()
- * only maps pages that are pinned already.  NULL kills the guest with the
- * reason.
+ * H:215 The host page behind guest frame pfn (< mem_pages), pinned on first
+ * use. The LG_PIN_CHUNK frames around it come too if none is pinned yet and the
+ * limit allows: a guest uses its memory in runs, and fault_around() only maps
+ * pages that are pinned already.  NULL kills the guest with the reason.
  */
 static struct page *guest_page(struct lguest *lg, u32 pfn)
 {
@@ -433,7 +432,7 @@ static struct page *guest_page(struct lguest *lg, u32 pfn)
 static void unshadowed_done(struct lguest *lg)
 {
 	lg->unshadowed = 0;
-	lgwrite_u32(lg, LG_DATA(lg, cr2_unshadowed), 0);
+	lguest_write_u32(lg, LG_DATA(lg, cr2_unshadowed), 0);
 }
 
 static void shadowed_again(struct lguest *lg, u32 va)
@@ -443,13 +442,13 @@ static void shadowed_again(struct lguest *lg, u32 va)
 }
 
 /*
- * We are giving the guest back its own fault at va.  It is about to change
- * that entry (a copy-on-write, say), and Linux flushes the page after such
- * a change: a world switch for a hypercall.  So drop our shadow of the
+ * H:225 We are giving the guest back its own fault at va.  It is about to
+ * change that entry (a copy-on-write, say), and Linux flushes the page after
+ * such a change: a world switch for a hypercall.  So drop our shadow of the
  * page now, as a TLB may drop any entry, and return 1 for the guest's
- * cr2_unshadowed, so that it knows the flush has nothing left to do.  Only
- * the user half, which is the current page table's own: the kernel half
- * is shared, and its flushes are rare.
+ * cr2_unshadowed, so that it knows the flush has nothing left to do.  Only the
+ * user half, which is the current page table's own: the kernel half is shared,
+ * and its flushes are rare.
  */
 u32 lguest_unshadow_fault(struct lguest *lg, u32 va)
 {
@@ -475,7 +474,7 @@ static lg_pte_t shadow_entry(struct page *page, lg_pte_t gpte)
 }
 
 /*
- * Fault-around: with spte just filled for va, shadow the entries beside
+ * H:220 Fault-around: with spte just filled for va, shadow the entries beside
  * it (LG_AROUND of them, aligned) that the guest has used already, as a
  * TLB could hold them too: present and accessed, with a page pinned
  * already, writable only if dirty.  A process going through its pages in
@@ -488,7 +487,7 @@ static void fault_around(struct lguest *lg, lg_pte_t *spte, u32 va, const struct
 	lg_pte_t g[LG_AROUND], *sptes = spte - at;
 	u32 pfn;
 
-	lgread(lg, g, w->gpte_gpa - at * sizeof(g[0]), sizeof(g));
+	lguest_read(lg, g, w->gpte_gpa - at * sizeof(g[0]), sizeof(g));
 	if (lg->dead)
 		return;
 	for (i = 0; i < LG_AROUND; i++) {
@@ -530,7 +529,18 @@ static void unpin_guest_memory(struct lguest *lg)
 }
 
 /*
- * A page fault at va: map it if the guest's tables allow the access.
+ * M:020 A fault that the guest's own tables allow still costs a world
+ * switch there and back before the guest sees its page: under QEMU, with
+ * -icount, an anonymous fault in the guest takes about three times as
+ * long as natively and copy-on-write a little more (README, scripts/bench
+ * --only fault,cow).  fault_around() halves the exits of a process going
+ * through its memory in order; what would remove the first one is the
+ * guest telling us of a new entry as it writes it, at the price of a
+ * hypercall per entry that is never touched.  Measure before choosing.
+ */
+
+/*
+ * H:210 A page fault at va: map it if the guest's tables allow the access.
  * 1: mapped, retry; 0: the guest's own fault (or it died);
  * -1: an access to the Launcher's MMIO window, at *mmio.
  */
@@ -560,8 +570,8 @@ int lguest_demand_page(struct lguest *lg, u32 va, u32 errcode, u32 *mmio)
 			*mmio = gpa;
 			return -1;
 		}
-		kill_guest(lg, "page table entry for %#x maps %#llx, beyond its memory",
-			   va, gpa);
+		lguest_kill(lg, "page table entry for %#x maps %#llx, beyond its memory",
+			    va, gpa);
 		return 0;
 	}
 
@@ -569,7 +579,7 @@ int lguest_demand_page(struct lguest *lg, u32 va, u32 errcode, u32 *mmio)
 	if (errcode & X86_PF_WRITE)
 		want |= _PAGE_DIRTY;
 	if (want != w.gpte && w.gpte_gpa)
-		lgwrite(lg, w.gpte_gpa, &want, sizeof(want));
+		lguest_write(lg, w.gpte_gpa, &want, sizeof(want));
 	if (lg->dead)
 		return 0;
 
@@ -584,7 +594,7 @@ int lguest_demand_page(struct lguest *lg, u32 va, u32 errcode, u32 *mmio)
 		lguest_flush_pagetables(lg, true);
 	spte = shadow_pte(lg, pg, va, true);
 	if (!spte) {
-		kill_guest(lg, "out of memory for shadow page tables");
+		lguest_kill(lg, "out of memory for shadow page tables");
 		return 0;
 	}
 	*spte = shadow_entry(page, want);
@@ -612,15 +622,16 @@ static bool check_switcher_slot(struct lguest *lg, u32 gtop)
 {
 	struct lg_walk w;
 
-	if (!walk_guest(lg, gtop, switcher_addr, &w) && !lg->dead)
+	if (!walk_guest(lg, gtop, lguest_switcher_addr, &w) && !lg->dead)
 		return true;
 	if (!lg->dead)
-		kill_guest(lg, "its page tables map the Switcher's area at %#lx", switcher_addr);
+		lguest_kill(lg, "its page tables map the Switcher's area at %#lx",
+			    lguest_switcher_addr);
 	return false;
 }
 
 /*
- * The guest loads another page table.  Its user half is forgotten, as a
+ * H:230 The guest loads another page table.  Its user half is forgotten, as a
  * CR3 load flushes a TLB, unless the guest named the address space
  * (ctx, never 0 nor reused) and we last shadowed this page table for the
  * same one at the same TLB generation: a stale entry then is only the
@@ -644,7 +655,7 @@ void lguest_new_pagetable(struct lguest *lg, u32 gpgdir, u64 ctx, u32 gen)
 	unsigned int i, align = IS_ENABLED(CONFIG_X86_PAE) ? 32 : PAGE_SIZE;
 
 	if ((gpgdir & (align - 1)) || !lguest_address_ok(lg, gpgdir, align)) {
-		kill_guest(lg, "bad page table address %#x", gpgdir);
+		lguest_kill(lg, "bad page table address %#x", gpgdir);
 		return;
 	}
 	if (lg->unshadowed)
@@ -701,14 +712,14 @@ void lguest_flush_pagetables(struct lguest *lg, bool all)
 }
 
 /*
- * The guest may tell us about its own addresses only: anything in the
+ * H:240 The guest may tell us about its own addresses only: anything in the
  * Switcher's slot, present or not, is a guest gone wrong.
  */
 static bool guest_range(struct lguest *lg, u32 vaddr, const char *what)
 {
 	if (!switcher_va(vaddr))
 		return true;
-	kill_guest(lg, "%s for %#x in the Switcher's area", what, vaddr);
+	lguest_kill(lg, "%s for %#x in the Switcher's area", what, vaddr);
 	return false;
 }
 
@@ -760,14 +771,14 @@ void lguest_set_pgd(struct lguest *lg, u32 gpgdir, u32 vaddr)
 	u32 start = vaddr & ~((1U << 30) - 1);
 
 	if (!IS_ENABLED(CONFIG_X86_PAE)) {
-		kill_guest(lg, "LHCALL_SET_PGD without PAE");
+		lguest_kill(lg, "LHCALL_SET_PGD without PAE");
 		return;
 	}
 	release_everywhere(lg, start, (u64)start + (1U << 30));
 }
 
 /*
- * Put the Switcher into the current shadow for this CPU, with the vCPU's
+ * H:250 Put the Switcher into the current shadow for this CPU, with the vCPU's
  * register page in the CPU's register slot, and return what goes in CR3.
  * Interrupts are off until lguest_unmap_switcher() takes it out again.
  */
@@ -775,7 +786,7 @@ unsigned long lguest_map_switcher(struct lguest *lg, int cpu)
 {
 	struct lg_pgdir *pg = &lg->pgdirs[lg->cur_pgdir];
 	lg_pte_t *ptes = per_cpu(switcher_ptes, cpu);
-	lg_pte_t *pde = shadow_dir_entry(lg, pg, switcher_addr, false);
+	lg_pte_t *pde = shadow_dir_entry(lg, pg, lguest_switcher_addr, false);
 	unsigned int regs = SWITCHER_CODE_PAGES + 2 * cpu;
 
 	ptes[regs] = ((lg_pte_t)page_to_pfn(lg->regs_page) << PAGE_SHIFT) |
@@ -789,7 +800,7 @@ void lguest_unmap_switcher(struct lguest *lg, int cpu)
 {
 	struct lg_pgdir *pg = &lg->pgdirs[lg->cur_pgdir];
 
-	*shadow_dir_entry(lg, pg, switcher_addr, false) = 0;
+	*shadow_dir_entry(lg, pg, lguest_switcher_addr, false) = 0;
 	per_cpu(switcher_ptes, cpu)[SWITCHER_CODE_PAGES + 2 * cpu] = 0;
 }
 
@@ -815,7 +826,7 @@ int lguest_init_pagetables(struct lguest *lg)
 		if (!lg->pgdirs[i].top)
 			return -ENOMEM;
 		/* The Switcher slot's middle level (PAE), kept for good. */
-		if (!shadow_dir_entry(lg, &lg->pgdirs[i], switcher_addr, true))
+		if (!shadow_dir_entry(lg, &lg->pgdirs[i], lguest_switcher_addr, true))
 			return -ENOMEM;
 	}
 	lg->pgdirs[0].gpgdir = LG_UNPAGED;
@@ -836,8 +847,8 @@ void lguest_free_pagetables(struct lguest *lg)
 		if (!top)
 			continue;
 		/* The one middle level release_range() keeps (PAE). */
-		if (IS_ENABLED(CONFIG_X86_PAE) && (top[switcher_addr >> 30] & _PAGE_PRESENT))
-			free_table(lg, table_va(top[switcher_addr >> 30]));
+		if (IS_ENABLED(CONFIG_X86_PAE) && (top[lguest_switcher_addr >> 30] & _PAGE_PRESENT))
+			free_table(lg, table_va(top[lguest_switcher_addr >> 30]));
 		free_page((unsigned long)top);
 		lg->pgdirs[i].top = NULL;
 		lg->pgdirs[i].gpgdir = LG_NO_PGDIR;
@@ -860,9 +871,11 @@ int lguest_switcher_pte_init(void)
 			return -ENOMEM;
 		}
 		for (i = 0; i < SWITCHER_CODE_PAGES; i++)
-			ptes[i] = ((lg_pte_t)page_to_pfn(switcher_pages[i]) << PAGE_SHIFT) | ro;
+			ptes[i] = ((lg_pte_t)page_to_pfn(lguest_switcher_pages[i]) << PAGE_SHIFT) |
+				  ro;
 		i = SWITCHER_CODE_PAGES + 2 * cpu + 1;
-		ptes[i] = ((lg_pte_t)page_to_pfn(switcher_pages[i]) << PAGE_SHIFT) | ro | LG_NX;
+		ptes[i] = ((lg_pte_t)page_to_pfn(lguest_switcher_pages[i]) << PAGE_SHIFT) |
+			  ro | LG_NX;
 		per_cpu(switcher_ptes, cpu) = ptes;
 	}
 	return 0;

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The guest's Global Descriptor Table.
+ * H:160 The guest's Global Descriptor Table.
  *
  * A guest kernel describes its segments like any kernel, but the CPU uses
  * our copy of its GDT while the guest runs, so every entry is checked
  * first.  A guest may have code and data segments for rings 1 and 3, and
- * nothing else: no system descriptors (TSS, LDT, gates), no ring-0
+ * nothing else: no system descriptors (TSS, LDT, gates), no ring-0 or ring-2
  * segment, nothing conforming or expanding down, and no segment reaching
  * the Switcher at the top of the address space.  The entries the Switcher
  * owns are not the guest's to write.  Breaking a rule kills the guest.
@@ -55,22 +55,22 @@ static bool check_descriptor(struct lguest *lg, u32 idx, u32 lo, u32 hi)
 	if (!(hi & DESC_PRESENT))
 		return true;
 	if (!(hi & DESC_S)) {
-		kill_guest(lg, "GDT entry %u: system descriptor %#x:%#x", idx, hi, lo);
+		lguest_kill(lg, "GDT entry %u: system descriptor %#x:%#x", idx, hi, lo);
 		return false;
 	}
-	if (DESC_DPL(hi) == 0) {
-		kill_guest(lg, "GDT entry %u: ring-0 segment %#x:%#x", idx, hi, lo);
+	if (DESC_DPL(hi) != 1 && DESC_DPL(hi) != 3) {
+		lguest_kill(lg, "GDT entry %u: ring-%u segment %#x:%#x", idx, DESC_DPL(hi), hi, lo);
 		return false;
 	}
 	if (hi & DESC_TYPE_DIR) {
-		kill_guest(lg, "GDT entry %u: %s segment", idx,
-			   hi & DESC_TYPE_CODE ? "conforming" : "expand-down");
+		lguest_kill(lg, "GDT entry %u: %s segment", idx,
+			    hi & DESC_TYPE_CODE ? "conforming" : "expand-down");
 		return false;
 	}
 	end = (u64)desc_base(lo, hi) + desc_limit(lo, hi);
-	if (end >= switcher_addr) {
-		kill_guest(lg, "GDT entry %u: segment %#x-%#llx reaches the Switcher at %#lx",
-			   idx, desc_base(lo, hi), end, switcher_addr);
+	if (end >= lguest_switcher_addr) {
+		lguest_kill(lg, "GDT entry %u: segment %#x-%#llx reaches the Switcher at %#lx",
+			    idx, desc_base(lo, hi), end, lguest_switcher_addr);
 		return false;
 	}
 	return true;
@@ -96,7 +96,7 @@ static void set_entry(struct lguest *lg, u32 idx, u32 lo, u32 hi, unsigned int c
 void lguest_load_gdt_entry(struct lguest *lg, u32 idx, u32 lo, u32 hi)
 {
 	if (idx >= GDT_ENTRIES || reserved_entry(idx)) {
-		kill_guest(lg, "GDT entry %u is not the guest's", idx);
+		lguest_kill(lg, "GDT entry %u is not the guest's", idx);
 		return;
 	}
 	idx = array_index_nospec(idx, GDT_ENTRIES);
@@ -110,7 +110,7 @@ void lguest_load_tls(struct lguest *lg, u32 gpa)
 	u32 tls[GDT_ENTRY_TLS_ENTRIES][2];
 	unsigned int i;
 
-	lgread(lg, tls, gpa, sizeof(tls));
+	lguest_read(lg, tls, gpa, sizeof(tls));
 	for (i = 0; i < GDT_ENTRY_TLS_ENTRIES; i++) {
 		if (!check_descriptor(lg, GDT_ENTRY_TLS_MIN + i, tls[i][0], tls[i][1]))
 			return;
@@ -121,7 +121,7 @@ void lguest_load_tls(struct lguest *lg, u32 gpa)
 /* Flat ring-1 code and data that stop below the Switcher, to start with. */
 void lguest_init_gdt(struct lguest *lg)
 {
-	u32 pages = (switcher_addr >> PAGE_SHIFT) - 1;
+	u32 pages = (lguest_switcher_addr >> PAGE_SHIFT) - 1;
 	u32 lo = pages & 0xffff;
 	u32 hi = (pages & 0xf0000) | DESC_PRESENT | DESC_S | (1 << 13) |
 		 (1 << 22) | (1 << 23);
@@ -159,7 +159,7 @@ bool lguest_selector_ok(struct lguest *lg, u32 sel, int rpl, bool code)
 #define DESC_WRITABLE	0x00000200	/* data: writable */
 
 /*
- * Can the Switcher's iret (in ring 0, where a fault would hit the host)
+ * H:165 Can the Switcher's iret (in ring 0, where a fault would hit the host)
  * load cs:eip and ss?  Beyond lguest_selector_ok(), iret wants a
  * writable, non-null stack segment of exactly the new ring, and eip
  * within the code segment's limit.

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Decoding the instruction a guest used to touch a device register.
+ * L:155 Decoding the instruction a guest used to touch a device register.
  */
 #ifndef LGUEST_INSN_H
 #define LGUEST_INSN_H

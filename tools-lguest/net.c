@@ -21,6 +21,16 @@
 #define NET_HDR_LEN	sizeof(struct virtio_net_hdr_mrg_rxbuf)
 #define NET_MAX_PACKET	65536
 
+/*
+ * M:040 Without offloads a guest's TCP stream crosses in packets of at
+ * most the MTU, each a kick, an exit and a write to the tap: sending to
+ * the host is still many times slower than natively (README).  Checksum
+ * and segmentation offloads (VIRTIO_NET_F_CSUM and the GSO features,
+ * with the tap's TUNSETOFFLOAD and a virtio-net header of its own) would
+ * let one kick carry 64 KiB; VIRTIO_RING_F_EVENT_IDX would let the guest
+ * skip kicks while this thread is still busy.
+ */
+
 /* What one thread serving the device works with. */
 struct net_io {
 	struct vq_chain chain;

@@ -5,7 +5,7 @@
 #include <stdbool.h>
 
 /*
- * Confine every thread of lguest to what it does once the guest is set
+ * L:405 Confine every thread of lguest to what it does once the guest is set
  * up (sandbox.c).  on_stop runs, async-signal-safe, before a forbidden
  * system call ends lguest.  With selftest, make one such call at once.
  * With files, also what a shared directory's 9p server needs (p9.c).

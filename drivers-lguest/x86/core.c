@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The x86 half of the host: preparing a CPU's Switcher pages, the switch
+ * H:050 The x86 half of the host: preparing a CPU's Switcher pages, the switch
  * itself, and sorting out why the guest came back.
  */
 #define pr_fmt(fmt) "lguest: " fmt
@@ -23,6 +23,16 @@
 #include "../trace.h"
 
 /* The guest last set up on each CPU's pages: if it is us, they are current. */
+/*
+ * M:010 This host is 32-bit, and most hosts today are not.  On x86-64 a
+ * 32-bit guest kernel could still run in ring 1, in compatibility mode:
+ * its code segment a 32-bit one in a 64-bit GDT, its shadows PAE-format
+ * tables under a 4-level top, as Xen runs 32-bit PV guests on a 64-bit
+ * hypervisor.  What changes is this file and the Switcher: 64-bit gates
+ * push a frame of another shape and take their stacks from the 64-bit
+ * TSS or an IST slot, SYSCALL and SYSENTER need MSRs the guest must never
+ * see set for it, and the world switch saves a 64-bit host.
+ */
 static DEFINE_PER_CPU(struct lguest *, lg_last_guest);
 
 /* An absolute target for "call *": see run_guest_once(). */
@@ -31,24 +41,24 @@ static unsigned long switcher_entry;
 /* A CPU's pages, at their Switcher address and at their writable one. */
 static unsigned long cpu_pages_addr(int cpu)
 {
-	return switcher_addr + (SWITCHER_CODE_PAGES + 2 * cpu) * PAGE_SIZE;
+	return lguest_switcher_addr + (SWITCHER_CODE_PAGES + 2 * cpu) * PAGE_SIZE;
 }
 
 /* The Switcher's pages come from GFP_KERNEL: lowmem, always mapped. */
 static struct lguest_ro_state *cpu_state(int cpu)
 {
-	return lowmem_page_address(switcher_pages[SWITCHER_CODE_PAGES + 2 * cpu + 1]);
+	return lowmem_page_address(lguest_switcher_pages[SWITCHER_CODE_PAGES + 2 * cpu + 1]);
 }
 
 /* The host's own page in a CPU's register slot. */
 static struct lguest_host_page *cpu_host_page(int cpu)
 {
-	return lowmem_page_address(switcher_pages[SWITCHER_CODE_PAGES + 2 * cpu]);
+	return lowmem_page_address(lguest_switcher_pages[SWITCHER_CODE_PAGES + 2 * cpu]);
 }
 
 static unsigned long switcher_label(const char *label)
 {
-	return switcher_addr + (label - lguest_switcher_start);
+	return lguest_switcher_addr + (label - lguest_switcher_start);
 }
 
 unsigned long lguest_stub_addr(unsigned int vector)
@@ -57,7 +67,7 @@ unsigned long lguest_stub_addr(unsigned int vector)
 }
 
 /*
- * A guest kernel in ring 1 is "supervisor" to the branch predictors, as
+ * H:080 A guest kernel in ring 1 is "supervisor" to the branch predictors, as
  * the host kernel is, so enhanced IBRS does not keep the guest's training
  * from the host.  A host whose indirect branches are not retpolines, on a
  * CPU open to Spectre v2, gets a barrier on every exit (unless it asked
@@ -188,7 +198,7 @@ void lguest_arch_host_fini(void)
 }
 
 /*
- * A new guest starts in ring 1 at its entry point, on flat segments that
+ * H:045 A new guest starts in ring 1 at its entry point, on flat segments that
  * stop below the Switcher, with interrupts (virtually) off.  It has no
  * stack yet: its first instructions set one up.
  */
@@ -234,7 +244,7 @@ int lguest_arch_setup_guest(struct lguest *lg, u32 entry, u32 boot_params)
 	CPUID_BIT(X86_FEATURE_F16C))
 
 /*
- * The CPU as a guest may see it.  Ring 1 cannot trap cpuid, so a guest
+ * H:170 The CPU as a guest may see it.  Ring 1 cannot trap cpuid, so a guest
  * asks for this with LHCALL_CPUID instead; the host decides, knowing
  * what the Switcher and the shadow page tables give a guest: no large
  * or global pages, no local APIC, sysenter, machine checks or MTRRs, no
@@ -291,7 +301,7 @@ void lguest_arch_cpuid(u32 leaf, u32 subleaf, u32 *r)
 			 X86_EFLAGS_ID | X86_EFLAGS_RF)
 
 /*
- * The segment registers seldom change from one entry to the next in the
+ * H:072 The segment registers seldom change from one entry to the next in the
  * same ring, and checking them is a fair part of what an exit costs: the
  * last ones found good in the guest's kernel and in its user mode are
  * remembered, with their code segment's limit, until a GDT or TLS entry
@@ -320,7 +330,7 @@ static void remember_segs(struct lguest *lg, const struct lguest_regs *r)
 }
 
 /*
- * The Switcher loads these registers in ring 0, where a fault would hit
+ * H:075 The Switcher loads these registers in ring 0, where a fault would hit
  * the host: cs:eip and ss must be what iret takes (lguest_iret_ok()); a
  * data selector that no longer fits is cleared, as a real CPU would refuse
  * to reload it.  The real interrupt flag is always on: the guest's own
@@ -334,8 +344,8 @@ static void sanitize_regs(struct lguest *lg)
 	if (segs_known_ok(lg, r))
 		goto flags;
 	if (!lguest_iret_ok(lg, r->cs, r->ss, r->eip)) {
-		kill_guest(lg, "cannot resume at %#x:%#x: bad segment or beyond its code segment",
-			   r->cs, r->eip);
+		lguest_kill(lg, "cannot resume at %#x:%#x: bad segment or beyond its code segment",
+			    r->cs, r->eip);
 		return;
 	}
 	if (!lguest_selector_ok(lg, r->ds, rpl, false))
@@ -352,7 +362,7 @@ flags:
 }
 
 /*
- * Put this guest's tables into the CPU's state page, if they are not
+ * H:070 Put this guest's tables into the CPU's state page, if they are not
  * there.  A different guest on this CPU also gets a fresh branch
  * predictor, as KVM gives a different vCPU: one guest must not steer
  * another's indirect branches.
@@ -403,7 +413,7 @@ void lguest_arch_forget(struct lguest *lg)
 }
 
 /*
- * The CR4 a guest runs with: the host's, less everything a ring-1 kernel
+ * H:085 The CR4 a guest runs with: the host's, less everything a ring-1 kernel
  * on shadow page tables must not have.  In particular no global pages
  * (the host's would stay in the TLB), no SMEP, SMAP or UMIP (they would
  * stop ring 1 using its own pages), no XSAVE (the guest gets only the
@@ -467,7 +477,7 @@ static void run_guest_once(struct lguest *lg, int cpu)
 }
 
 /*
- * The host's NMI handler, for an NMI the Switcher took on the host's
+ * H:095 The host's NMI handler, for an NMI the Switcher took on the host's
  * behalf.  It is entered as the CPU would enter it; Linux's handler
  * copes with an NMI arriving meanwhile (nmi_state).
  */
@@ -477,7 +487,7 @@ static void host_nmi(void)
 }
 
 /*
- * A machine check in the guest is the host's to handle: as KVM does,
+ * H:096 A machine check in the guest is the host's to handle: as KVM does,
  * call the host's handler as if it had come from user mode, so that at
  * worst the Launcher is killed rather than the host.  One that hit the
  * Switcher hit the host's kernel, and says so.
@@ -525,7 +535,7 @@ static u32 debug_read_clear_dr6(void)
 }
 
 /*
- * After the run, with interrupts still off: what the host itself must
+ * H:090 After the run, with interrupts still off: what the host itself must
  * handle first.  NMIs taken inside the Switcher and one that stopped the
  * guest go to the host's handler, as does a machine check.  The guest's
  * single steps and breakpoints leave their marks in DR6, which the
@@ -599,7 +609,7 @@ static void copy_insn(struct lguest *lg, u8 *insn, u32 len)
 		n = min(len, (u32)(PAGE_SIZE - (va & ~PAGE_MASK)));
 		if (!lguest_va_to_pa(lg, va, &gpa) || !lguest_address_ok(lg, gpa, n))
 			return;
-		lgread(lg, insn, gpa, n);
+		lguest_read(lg, insn, gpa, n);
 		insn += n;
 		va += n;
 		len -= n;
@@ -607,7 +617,7 @@ static void copy_insn(struct lguest *lg, u8 *insn, u32 len)
 }
 
 /*
- * A ring-1 kernel's port I/O faults.  Linux probes for legacy hardware
+ * H:175 A ring-1 kernel's port I/O faults.  Linux probes for legacy hardware
  * that a guest does not have, so in the guest kernel an in reads all ones
  * and an out is dropped.
  */
@@ -672,7 +682,7 @@ static bool emulate_insn(struct lguest *lg)
 }
 
 /*
- * A guest that takes the same page fault at the same place over and over,
+ * H:185 A guest that takes the same page fault at the same place over and over,
  * and does nothing else in between, gets nowhere.  What counts as doing
  * something: any hypercall, or a fault we could resolve by filling in a
  * shadow entry (lguest_progress()).  A process that maps, touches and
@@ -688,7 +698,7 @@ static bool fault_loop(struct lguest *lg)
 		return false;
 	if (r->eip == lg->fault_eip && lg->cr2 == lg->fault_cr2) {
 		if (++lg->fault_count >= LG_FAULT_LOOP_LIMIT) {
-			kill_guest(lg, "stuck in a loop of trap %u at %#x", r->trapnum, r->eip);
+			lguest_kill(lg, "stuck in a loop of trap %u at %#x", r->trapnum, r->eip);
 			return true;
 		}
 	} else {
@@ -700,7 +710,7 @@ static bool fault_loop(struct lguest *lg)
 }
 
 /*
- * The Launcher decodes the access from the instruction itself, so it gets
+ * H:180 The Launcher decodes the access from the instruction itself, so it gets
  * the bytes at eip: it cannot walk the guest's page tables, and the
  * instruction may be in a module.
  */
@@ -735,9 +745,9 @@ void lguest_arch_exit(struct lguest *lg)
 	count_exit(lg, trap);
 	trace_lguest_exit(trap, r->eip, r->errcode);
 	if (trap & LGUEST_TRAP_IN_SWITCHER) {
-		kill_guest(lg, "%s inside the Switcher at %#x",
-			   trap == (LGUEST_TRAP_IN_SWITCHER | X86_TRAP_MC) ?
-			   "machine check" : "trap", lg->switcher_fault_eip);
+		lguest_kill(lg, "%s inside the Switcher at %#x",
+			    trap == (LGUEST_TRAP_IN_SWITCHER | X86_TRAP_MC) ?
+			    "machine check" : "trap", lg->switcher_fault_eip);
 		return;
 	}
 
@@ -763,7 +773,7 @@ void lguest_arch_exit(struct lguest *lg)
 		if (lg->data_gpa) {
 			u32 fault[2] = { lg->cr2, lguest_unshadow_fault(lg, lg->cr2) };
 
-			lgwrite(lg, LG_DATA(lg, cr2), fault, sizeof(fault));
+			lguest_write(lg, LG_DATA(lg, cr2), fault, sizeof(fault));
 		}
 		break;
 	case X86_TRAP_GP:
@@ -773,7 +783,7 @@ void lguest_arch_exit(struct lguest *lg)
 	case X86_TRAP_DB:
 		/* Why it trapped: the guest's #DB handler reads DR6 there. */
 		if (lg->data_gpa)
-			lgwrite_u32(lg, LG_DATA(lg, dr6), lg->dr6);
+			lguest_write_u32(lg, LG_DATA(lg, dr6), lg->dr6);
 		break;
 	case LGUEST_HCALL_VECTOR:
 		lguest_do_hcall_trap(lg);
@@ -782,7 +792,7 @@ void lguest_arch_exit(struct lguest *lg)
 	case X86_TRAP_MC:
 		return;			/* the host's, and after_run() handled it */
 	case X86_TRAP_DF:
-		kill_guest(lg, "double fault at %#x", r->eip);
+		lguest_kill(lg, "double fault at %#x", r->eip);
 		return;
 	default:
 		/* Interrupts were the host's, and it has handled them. */
@@ -794,6 +804,6 @@ void lguest_arch_exit(struct lguest *lg)
 	if (fault_loop(lg))
 		return;
 	if (!lguest_deliver_trap(lg, trap, lguest_trap_has_errcode(trap)))
-		kill_guest(lg, "no way to deliver trap %u at %#x (errcode %#x)",
-			   trap, r->eip, r->errcode);
+		lguest_kill(lg, "no way to deliver trap %u at %#x (errcode %#x)",
+			    trap, r->eip, r->errcode);
 }

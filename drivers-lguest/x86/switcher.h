@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The layout of the Switcher's memory, shared by its assembly and the C
+ * S:020 The layout of the Switcher's memory, shared by its assembly and the C
  * code that fills it in.  Everything here is private to drivers/lguest.
  *
- * The Switcher lives at switcher_addr in the host's vmalloc area, and at
+ * The Switcher lives at lguest_switcher_addr in the host's vmalloc area, and at
  * the same address in every guest's shadow page tables:
  *
  *	pages 0-1		the code (switcher_32.S), read-only
@@ -19,7 +19,7 @@
  * page tables with the guest's IDT.
  *
  * None of it can be reached through a guest's segments, which all end
- * below switcher_addr, so on hardware only the CPU itself and the
+ * below lguest_switcher_addr, so on hardware only the CPU itself and the
  * Switcher touch it.  QEMU's TCG checks no segment limits: there a guest
  * can read the code and the state page and write its register page, and
  * the host trusts nothing in the register page but what the Switcher
@@ -29,7 +29,7 @@
 #define _LGUEST_SWITCHER_H
 
 /*
- * Two descriptors belong to the Switcher.  Both slots are free in Linux's
+ * S:030 Two descriptors belong to the Switcher.  Both slots are free in Linux's
  * GDT, and the host puts the same two descriptors in its own GDT as in
  * every guest's: the Switcher's code segment must be valid whichever of
  * the two tables is loaded when an NMI interrupts it.
@@ -122,7 +122,7 @@ struct lguest_host_page {
 };
 
 /*
- * A CPU's state page, which guests see read-only: only what the
+ * S:035 A CPU's state page, which guests see read-only: only what the
  * Switcher must read while the guest's page tables are loaded.
  */
 struct lguest_ro_state {

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The Switcher: the code that moves a CPU from the host into a guest and
+ * S:010 The Switcher: the code that moves a CPU from the host into a guest and
  * back.  It is copied to the top of the host's vmalloc area and mapped at
  * the same address in every guest, because for a few instructions it runs
  * with the guest's page tables but still as the host, and on the way back
@@ -46,7 +46,7 @@
 SYM_CODE_START(lguest_switcher_start)
 
 /*
- * Entered from run_guest_once() with interrupts off, after
+ * S:040 Entered from run_guest_once() with interrupts off, after
  * "pushfl; pushl %cs; call", so the stack holds a frame that iret can
  * return through.  %eax: this CPU's struct lguest_pages (Switcher
  * address); %ebx: the physical address of the guest's shadow page table.
@@ -63,7 +63,7 @@ SYM_INNER_LABEL(lguest_switch_to_guest, SYM_L_GLOBAL)
 	sldt	LGP_HOST_LDT(%eax)
 
 	/*
-	 * Onto the Switcher's own code segment, then the guest's IDT (the
+	 * S:045 Onto the Switcher's own code segment, then the guest's IDT (the
 	 * host's stack is fine with it, see above), then onto our data
 	 * segment and the stack in the register slot.
 	 */
@@ -77,7 +77,7 @@ SYM_INNER_LABEL(lguest_on_switcher_cs, SYM_L_GLOBAL)
 	movl	%edx, %es
 
 	/*
-	 * The guest's GDT and TSS.  The guest has no LDT: whatever the
+	 * S:050 The guest's GDT and TSS.  The guest has no LDT: whatever the
 	 * Launcher's process has must not be reachable through the selectors
 	 * a guest loads.  The guest TSS was busy when this CPU last ran a
 	 * guest; ltr wants it available.
@@ -90,11 +90,11 @@ SYM_INNER_LABEL(lguest_on_switcher_cs, SYM_L_GLOBAL)
 	ltr	%dx
 
 	/*
-	 * The guest's CR4 (the host's without what a ring-1 guest must not
-	 * have; clearing PGE also drops the host's global TLB entries), then
-	 * the guest's address space.  We keep running because the Switcher
-	 * is mapped at the same place there, and so is the register slot,
-	 * which from now on is the vCPU's own page.
+	 * S:055 The guest's CR4 (the host's without what a ring-1 guest must
+	 * not have; clearing PGE also drops the host's global TLB entries),
+	 * then the guest's address space.  We keep running because the Switcher
+	 * is mapped at the same place there, and so is the register slot, which
+	 * from now on is the vCPU's own page.
 	 */
 	movl	LGP_GUEST_CR4(%eax), %edx
 	movl	%edx, %cr4
@@ -120,7 +120,7 @@ SYM_INNER_LABEL(lguest_on_switcher_cs, SYM_L_GLOBAL)
 	iret
 
 /*
- * Every vector of the guest IDT lands in one of these stubs, in ring 0,
+ * S:060 Every vector of the guest IDT lands in one of these stubs, in ring 0,
  * with the CPU's part of the frame already pushed.  Each stub makes the
  * frame uniform (a zero error code where the CPU pushes none) and
  * records its vector.
@@ -141,7 +141,7 @@ vector = vector + 1
 	.endr
 
 /*
- * The stack now holds: vector, error code, eip, cs, eflags, and, from
+ * S:070 The stack now holds: vector, error code, eip, cs, eflags, and, from
  * the guest, esp and ss.  A trap from the guest came through the TSS onto
  * the top of the register page; one with a ring-0 %cs interrupted the
  * Switcher itself.
@@ -175,7 +175,7 @@ SYM_INNER_LABEL(lguest_trap_common, SYM_L_LOCAL)
 /* %eax: this CPU's register slot; %ebx: what to tell the host (the vector). */
 .Lback_to_host:
 	/*
-	 * The guest's values must not steer what the host runs next (the
+	 * S:075 The guest's values must not steer what the host runs next (the
 	 * host's %ebp comes back from its stack below).
 	 */
 	xorl	%ecx, %ecx
@@ -184,7 +184,7 @@ SYM_INNER_LABEL(lguest_trap_common, SYM_L_LOCAL)
 	xorl	%ebp, %ebp
 
 	/*
-	 * The host's address space first: from here the register slot is
+	 * S:080 The host's address space first: from here the register slot is
 	 * the host's own page again, which holds the rest of what we need
 	 * (and which no guest ever sees).  Then CR4 and the host's TSS,
 	 * through the writable alias of its GDT as native_load_tr_desc()
@@ -208,7 +208,7 @@ SYM_INNER_LABEL(lguest_trap_common, SYM_L_LOCAL)
 	ljmp	*LGP_TO_KERNEL_CS(%eax)
 SYM_INNER_LABEL(lguest_on_kernel_cs, SYM_L_GLOBAL)
 	/*
-	 * A ring-1 guest is "supervisor" to the branch predictors, as the
+	 * S:085 A ring-1 guest is "supervisor" to the branch predictors, as the
 	 * host is: enhanced IBRS does not keep its training from the host.
 	 * Where the host relies on IBRS rather than retpolines, a barrier
 	 * (see lguest_arch_host_init()).  And the guest may have filled the
@@ -233,7 +233,7 @@ SYM_INNER_LABEL(lguest_on_kernel_cs, SYM_L_GLOBAL)
 	popl	%ss
 
 	/*
-	 * An external interrupt came in while the guest ran: the host has
+	 * S:090 An external interrupt came in while the guest ran: the host has
 	 * to handle it, so go to the host's own handler for that vector,
 	 * through a retpoline: the guest may have trained an indirect jump
 	 * at this address.  The frame the host pushed before calling us is a
@@ -262,7 +262,7 @@ SYM_INNER_LABEL(lguest_on_kernel_cs, SYM_L_GLOBAL)
 2:	iret
 
 /*
- * A trap inside the Switcher.  The guest IDT's base lies in this CPU's
+ * S:095 A trap inside the Switcher.  The guest IDT's base lies in this CPU's
  * state page, which only the host's page tables let us write: so we note
  * what happened there, on the host's page tables for a moment, and go
  * back to the ones we had.  The stack is in the register slot or the
@@ -294,7 +294,7 @@ SYM_INNER_LABEL(lguest_on_kernel_cs, SYM_L_GLOBAL)
 	iret
 
 /*
- * Anything else means the Switcher went wrong (or a machine check hit
+ * S:099 Anything else means the Switcher went wrong (or a machine check hit
  * it).  Say so, and give up on this entry: the host's state is all in its
  * own pages, so going back to the host works from anywhere here.
  */
