@@ -18,6 +18,15 @@ die()
 	exit 1
 }
 
+# usage_error MSG: a mistake on the command line.  Every script says so
+# the same way: its usage on stderr, the reason, and exit status 2.
+usage_error()
+{
+	usage >&2
+	echo "$SELF: $*" >&2
+	exit 2
+}
+
 note()
 {
 	echo "$SELF: $*" >&2
