@@ -12,6 +12,30 @@ LGUEST_KVER_MAJOR=${LGUEST_KVER_MAJOR:-7.3}
 
 SELF=$(basename "$0")
 
+# The neutral identity the series is written under: the patches' authors
+# and the commits the scripts make.  scripts/prepare-send re-signs with
+# the sender's own.
+LGUEST_IDENT_NAME="lguest project"
+LGUEST_IDENT_EMAIL=lguest@project.invalid
+LGUEST_IDENT="$LGUEST_IDENT_NAME <$LGUEST_IDENT_EMAIL>"
+
+# as_project: from here on, git commits as the project (author and
+# committer), so that what the scripts commit never depends on, or
+# carries, the identity of whoever runs them.
+as_project()
+{
+	export GIT_AUTHOR_NAME=$LGUEST_IDENT_NAME GIT_AUTHOR_EMAIL=$LGUEST_IDENT_EMAIL
+	export GIT_COMMITTER_NAME=$LGUEST_IDENT_NAME GIT_COMMITTER_EMAIL=$LGUEST_IDENT_EMAIL
+}
+
+# usage: a script's help is its header comment, from the synopsis on its
+# fourth line to the first line that is not a comment.  Scripts with a
+# usage text of their own define usage() after sourcing this file.
+usage()
+{
+	sed -n '4,/^[^#]/p' "$0" | grep '^#' | sed 's/^# \{0,1\}//'
+}
+
 die()
 {
 	echo "$SELF: error: $*" >&2
@@ -69,6 +93,123 @@ run_progress()
 		tail -n 40 "$log" >&2
 		return 1
 	fi
+}
+
+# take_target "$@": the first word of a test driver is the TARGET it runs
+# on (a line of scripts/configs/targets); -h/--help there prints the
+# usage.  Sets target; the caller shifts it off.
+take_target()
+{
+	case ${1:-} in -h|--help) usage; exit 0 ;; esac
+	[ $# -ge 1 ] || usage_error "no target given"
+	case $1 in -*) usage_error "unknown option '$1'" ;; esac
+	target=$1
+}
+
+# take_target_or DEFAULT "$@": as take_target, for a driver whose TARGET
+# may be left out.
+take_target_or()
+{
+	local dflt=$1
+
+	shift
+	if [ $# -eq 0 ]; then
+		target=$dflt
+	else
+		take_target "$@"
+	fi
+}
+
+# take_print_option "$@": the one option of the scripts that fetch a tool
+# (get-busybox, get-sparse): --print, which sets print=1.
+take_print_option()
+{
+	print=0
+	while [ $# -gt 0 ]; do
+		case $1 in
+		-h|--help) usage; exit 0 ;;
+		--print) print=1 ;;
+		*) usage_error "unknown option '$1'" ;;
+		esac
+		shift
+	done
+}
+
+# targets_list [WHEN]: the targets of scripts/configs/targets as "name
+# when arch fragments...", comments and blank lines dropped; with WHEN
+# (quick, full, debug) only the names of those built then.
+targets_list()
+{
+	sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$LGUEST_REPO/scripts/configs/targets" |
+		if [ -n "${1:-}" ]; then awk -v w="$1" '$2 == w { print $1 }'; else cat; fi
+}
+
+# target_arch TARGET: its ARCH= (i386, x86_64), empty if there is no such target.
+target_arch()
+{
+	targets_list | awk -v t="$1" '$1 == t { print $3 }'
+}
+
+# need_config [-y] CONFIG WHAT OPTION...: die unless every CONFIG_OPTION
+# of the .config file CONFIG is y or m (with -y: y).  WHAT names the
+# kernel in the message.
+need_config()
+{
+	local val='(y|m)' say= config what c
+
+	[ "$1" = -y ] && { val=y say==y; shift; }
+	config=$1 what=$2
+	shift 2
+	for c in "$@"; do
+		grep -Eqx "CONFIG_$c=$val" "$config" 2>/dev/null ||
+			die "$what has no CONFIG_$c$say"
+	done
+}
+
+# need_host TARGET: the lguest host TARGET has been built.  Sets build
+# (its build directory) and kernel (its bzImage).
+need_host()
+{
+	build=$(build_dir "$1")
+	kernel=$build/arch/x86/boot/bzImage
+	[ -f "$kernel" ] || die "no kernel in $build (run scripts/build $1)"
+	need_config "$build/.config" "$1" LGUEST
+}
+
+# host_module BUILD: with CONFIG_LGUEST=m in BUILD, module_files holds
+# the mkinitramfs arguments that pack lg.ko as /lg.ko and module_arg the
+# test inits' option that loads it; with the host built in, both empty.
+host_module()
+{
+	module_files=() module_arg=
+	grep -qx 'CONFIG_LGUEST=m' "$1/.config" || return 0
+	[ -f "$1/drivers/lguest/lg.ko" ] || die "no lg.ko in $1"
+	module_files=(--add "$1/drivers/lguest/lg.ko:/lg.ko")
+	module_arg="--module /lg.ko"
+}
+
+# build_static OUT SOURCE [GCC ARGS...]: one of the workshop's static
+# 32-bit test programs, which must build without a warning.
+build_static()
+{
+	local out=$1 src=$2
+
+	shift 2
+	gcc -m32 -static -O2 -Wall -Wextra -Werror "$@" -o "$out" "$src" ||
+		die "cannot build $(basename "$src")"
+}
+
+# expect_each PATTERN NAME...: append to the array expect one
+# "--expect PATTERN" for each NAME (PATTERN's %s), for scripts/boot-test.
+expect_each()
+{
+	local pat=$1 n
+
+	shift
+	for n in "$@"; do
+		# shellcheck disable=SC2059 # the pattern is the format
+		expect+=(--expect "$(printf "$pat" "$n")")
+	done
 }
 
 need_cmd()
@@ -160,8 +301,8 @@ use_tree()
 		note "applying the series to $dir (Linux $v)"
 		if git -C "$dir" rev-parse --git-dir >/dev/null 2>&1; then
 			series_patches | sed "s|^|$LGUEST_REPO/patches/|" |
-				xargs git -C "$dir" -c user.name="${GIT_COMMITTER_NAME:-lguest workshop}" \
-					-c user.email="${GIT_COMMITTER_EMAIL:-lguest@workshop.invalid}" \
+				xargs git -C "$dir" -c user.name="${GIT_COMMITTER_NAME:-$LGUEST_IDENT_NAME}" \
+					-c user.email="${GIT_COMMITTER_EMAIL:-$LGUEST_IDENT_EMAIL}" \
 					am --quiet ||
 				die "git am of the series failed in $dir (git -C $dir am --abort undoes it)"
 		else
@@ -194,6 +335,38 @@ debian_archive_uri()
 			sed 's/\[.*\]//')
 	fi
 	[ -n "$uri" ] && echo "$uri"
+}
+
+# apt_download DIR SOURCE PACKAGE... [-- APT OPTIONS]: download the .debs
+# of PACKAGE... from the one-line apt SOURCE into DIR/dl, with apt lists
+# and caches of DIR's own, so the machine's apt sources, preferences and
+# architectures stay as they are and nothing is installed.
+apt_download()
+{
+	local d=$1 source=$2 pkgs=() opts
+
+	shift 2
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do
+		pkgs+=("$1")
+		shift
+	done
+	[ $# -gt 0 ] && shift
+	need_cmd apt-get dpkg-deb
+	mkdir -p "$d/lists/partial" "$d/cache/archives/partial" "$d/dl"
+	echo "$source" >"$d/sources.list"
+	opts=(-o Dir::Etc::SourceList="$d/sources.list"
+	      -o Dir::Etc::SourceParts=/nonexistent
+	      -o Dir::Etc::Preferences=/nonexistent
+	      -o Dir::Etc::PreferencesParts=/nonexistent
+	      -o Dir::State::Lists="$d/lists"
+	      -o Dir::Cache="$d/cache"
+	      -o APT::Sandbox::User=root "$@")
+	note "downloading ${pkgs[*]} (private apt lists in $d)"
+	run_logged "$d/update.log" apt-get "${opts[@]}" update ||
+		die "apt-get update for the private list in $d failed"
+	rm -f "$d"/dl/*.deb
+	(cd "$d/dl" && run_logged "$d/download.log" apt-get "${opts[@]}" download "${pkgs[@]}") ||
+		die "apt-get download ${pkgs[*]} failed"
 }
 
 mkdir -p "$LGUEST_CACHE"

@@ -15,7 +15,7 @@
  * file, a 32 MiB image in tmpfs; its network goes over a tap to a TCP sink
  * here, which the native run reaches over loopback.  "LGBENCH-END" ends it.
  */
-#define _GNU_SOURCE
+#include "lgtest.h"
 #include <fcntl.h>
 #include <net/if.h>
 #include <stdio.h>
@@ -30,7 +30,6 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
-#include "lgtest-mounts.h"
 
 static int run(char *const argv[])
 {

@@ -11,8 +11,8 @@
  * and reads everything the Launcher and the guest print, passing it on to
  * the console.  The guest's lginit asks for a restart on its first boot
  * (after leaving a mark on the block device), runs its checks on the
- * second, then powers off.  This program then reports, as LGTEST lines
- * for the boot test to judge:
+ * second, then powers off.  This program then reports, in KTAP tagged
+ * LGTEST (lgtest.h) for the boot test to judge:
  *	ok guest:restarted	the Launcher restarted the guest once, and
  *				the second boot found the mark
  *	ok guest:checks		every lginit check passed
@@ -25,8 +25,8 @@
  *				is a sparse 5 GiB file, with a pattern of
  *				ours there for lginit to read)
  *	ok guest:share-on-host	what lginit made in the shared folder is
- *				there as it left it (tests/lgtest-share.h)
- *	boot-to-init		seconds from starting lguest to the first
+ *				there as it left it (lgtest.h)
+ *	# boot-to-init		seconds from starting lguest to the first
  *				line of lginit, as the host's clock saw it
  *
  * Arguments after "--" on the host's command line: --module FILE loads
@@ -34,26 +34,12 @@
  * long instead of 5 s; --shell (scripts/demo on a terminal) instead
  * runs the guest once on this console, its init ending in a shell.
  */
-#define _GNU_SOURCE
 #define _FILE_OFFSET_BITS 64	/* the image is larger than 2 GiB */
-#include <errno.h>
-#include <fcntl.h>
-#include <stdarg.h>
-#include <stdbool.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
+#include "lgtest.h"
 #include <time.h>
-#include <unistd.h>
-#include <sys/mount.h>
 #include <sys/reboot.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-
-#include "lgtest-result.h"
-#include "lgtest-share.h"
-#include "lgtest-kmemleak.h"
 
 static double seconds(void)
 {
@@ -85,7 +71,6 @@ static bool load_module(const char *path)
 	return ok;
 }
 
-#include "lgtest-disk.h"
 
 #define DISK_BYTES	(5ULL << 30)	/* sparse: the marks above 4 GiB */
 
@@ -147,16 +132,17 @@ struct seen {
 
 static void look_at(const char *line, struct seen *s, double t0)
 {
-	if (strstr(line, "lginit: started at")) {
+	if (strstr(line, "lginit: # started at")) {
 		if (!s->starts++)
 			s->first_line = seconds() - t0;
 	}
 	if (strstr(line, "lguest: guest restarting:"))
 		s->restarts++;
-	if (strstr(line, "lginit: ok reboot "))
+	if (strstr(line, "lginit: # reboot: second boot"))
 		s->reboot_ok = true;
-	if (strstr(line, "lginit: done, 0 failed"))
-		s->done_ok = true;
+	/* Each boot's totals: the last boot's count. */
+	if (strstr(line, "lginit: # Totals: "))
+		s->done_ok = strstr(line, " fail:0 ") != NULL;
 	if (strstr(line, "lguest: guest powered off:"))
 		s->powered_off = true;
 	if (strstr(line, "lguest: statistics of this boot:"))
@@ -207,7 +193,7 @@ static int run_guest(struct seen *s)
 	return status;
 }
 
-/* Did lginit's block check reach the image?  (Its pattern: lgtest-disk.h.) */
+/* Did lginit's block check reach the image?  (Its pattern: lgtest.h.) */
 static bool disk_has_pattern(const char *path)
 {
 	static unsigned char got[BLOCK_BYTES];
@@ -303,7 +289,7 @@ int main(int argc, char **argv)
 	for (i = 1; i < argc; i++)
 		if (!strcmp(argv[i], "--shell"))
 			shell = true;
-	printf("LGTEST: BEGIN\n");
+	ktap_begin("LGTEST");
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--module") && i + 1 < argc)
 			load_module(argv[++i]);
@@ -336,12 +322,11 @@ int main(int argc, char **argv)
 		result(s.stats_head && s.stats_faults, "launcher:stats",
 		       "lguest --stats printed %s", s.stats_head ? "no fault counts" : "nothing");
 		if (s.starts)
-			printf("LGTEST: boot-to-init %.2f s (host clock, lguest start to lginit)\n",
-			       s.first_line);
+			diag("boot-to-init %.2f s (host clock, lguest start to lginit)",
+			     s.first_line);
 	}
 	kmemleak_check("host:kmemleak");
-	printf("LGTEST: END pass=%d fail=%d\n", passed, failed);
-	fflush(stdout);
+	ktap_end();
 	sync();
 	reboot(RB_AUTOBOOT);
 	return 1;

@@ -23,16 +23,14 @@
  * through the bridge the Launcher added it to.  The same program is the
  * guest's init: it brings eth0 up as 10.0.2.2, pings the host and sends it
  * 1 MiB over TCP (the host answers with the byte sum), and powers off; the
- * Launcher must then exit 0.  Each check prints "LGTEST: ok <name>" or
- * "LGTEST: FAIL <name>: why", with the form in the name (guest:tap-ping,
- * guest:bridge-tcp, ...); the guest's lines reach the host's console
- * through the Launcher.
+ * Launcher must then exit 0.  Each check is a KTAP result (lgtest.h),
+ * with the form in its name (guest:tap-ping, guest:bridge-tcp, ...): the
+ * host's tagged LGTEST, each guest's LGGUEST, whose lines reach the
+ * host's console through the Launcher.
  */
-#define _GNU_SOURCE
+#include "lgtest.h"
 #include <arpa/inet.h>
 #include <linux/sockios.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/ip_icmp.h>
@@ -66,9 +64,6 @@
 #define PORT		5555
 #define TCP_LEN		(1 << 20)
 
-#include "lgtest-result.h"
-#include "lgtest-mounts.h"
-#include "lgtest-kmemleak.h"
 
 static uint8_t pattern_byte(size_t i)
 {
@@ -185,20 +180,25 @@ static int guest_main(const char *form)
 	bool user = !strcmp(form, "user");
 
 	lgtest_mounts();
+	/* With a prefix, only the host's side of the tap is checked. */
+	if (!strcmp(form, "prefix")) {
+		sync();
+		reboot(RB_POWER_OFF);
+		return 0;
+	}
+	ktap_begin("LGGUEST");
 	if (user) {
 		host_ip = USER_HOST_IP;
 		read_some(form, "block", "/dev/vda");
 		read_some(form, "rng", "/dev/hwrng");
 	}
-	if (!strcmp(form, "prefix")) {
-		/* Only the host's side of the tap is checked. */
-	} else if (if_up("eth0", user ? USER_GUEST_IP : GUEST_IP)) {
+	if (if_up("eth0", user ? USER_GUEST_IP : GUEST_IP)) {
 		result(ping_host(), named(form, "ping"), "no answer from %s", host_ip);
 		guest_tcp(form);
 	} else {
 		result(false, named(form, "up"), "cannot configure eth0: %m");
 	}
-	printf("guest: pass=%d fail=%d\n", passed, failed);
+	ktap_end();
 	sync();
 	reboot(RB_POWER_OFF);
 	return 0;
@@ -385,7 +385,7 @@ static int host_main(const char *module)
 	pid_t server;
 
 	lgtest_mounts();
-	printf("LGTEST: BEGIN\n");
+	ktap_begin("LGTEST");
 	if (module) {
 		fd = open(module, O_RDONLY);
 		result(fd >= 0 && syscall(SYS_finit_module, fd, "", 0) == 0,
@@ -406,7 +406,7 @@ static int host_main(const char *module)
 	if (server > 0)
 		kill(server, SIGKILL);
 	kmemleak_check("host:kmemleak");
-	printf("LGTEST: END pass=%d fail=%d\n", passed, failed);
+	ktap_end();
 	sync();
 	reboot(RB_AUTOBOOT);
 	return 0;

@@ -14,62 +14,44 @@
  *
  * With --module, the "no /dev/lguest" case runs before the module is
  * loaded; with the host built in, /dev/lguest is removed for that case
- * and made again afterwards.  Results are "LGTEST: ok launcher:<case>"
- * or "LGTEST: FAIL launcher:<case>: <why>" between LGTEST: BEGIN and END.
+ * and made again afterwards.  Results are in KTAP tagged LGTEST
+ * (lgtest.h), one per case, named launcher:<case>.
  */
-#define _GNU_SOURCE
-#include <errno.h>
-#include <fcntl.h>
+#include "lgtest.h"
 #include <poll.h>
 #include <pty.h>
 #include <signal.h>
-#include <stdarg.h>
-#include <stdbool.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/ioctl.h>
-#include <sys/mount.h>
 #include <sys/reboot.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <time.h>
-#include <unistd.h>
 
 #define LGUEST		"/lguest"
 #define NOBODY		65534
 #define CASE_TIMEOUT	120		/* seconds; TCG is slow */
 
 static const char *guest = "/vmlinux";
-static int passed, failed;
 
 struct run {
 	int status;			/* as from waitpid, or -1 on timeout */
 	char out[65536];		/* stdout and stderr together */
 };
 
-static void result(bool ok, const char *name, const char *fmt, ...)
+/* A case's result, as launcher:<case>. */
+static void __attribute__((format(printf, 3, 4)))
+case_result(bool ok, const char *name, const char *fmt, ...)
 {
+	char full[128];
 	va_list ap;
 
-	if (ok) {
-		passed++;
-		printf("LGTEST: ok launcher:%s\n", name);
-		return;
-	}
-	failed++;
-	printf("LGTEST: FAIL launcher:%s: ", name);
+	snprintf(full, sizeof(full), "launcher:%s", name);
 	va_start(ap, fmt);
-	vprintf(fmt, ap);
+	lgtest_vresult(ok, full, ok ? NULL : fmt, ap);
 	va_end(ap);
-	printf("\n");
 }
-
-#include "lgtest-kmemleak.h"
-#include "lgtest-mounts.h"
 
 /* Run the Launcher with argv (NULL-terminated), as uid if not 0. */
 static void run_lguest(char *const argv[], uid_t uid, struct run *r)
@@ -176,20 +158,20 @@ static void check(const char *name, int want_exit, const char *want, uid_t uid, 
 	run_lguest(argv, uid, &r);
 	show(&r);
 	if (r.status == -1) {
-		result(false, name, "timed out after %d s", CASE_TIMEOUT);
+		case_result(false, name, "timed out after %d s", CASE_TIMEOUT);
 		return;
 	}
 	if (!WIFEXITED(r.status)) {
-		result(false, name, "killed by signal %d", WTERMSIG(r.status));
+		case_result(false, name, "killed by signal %d", WTERMSIG(r.status));
 		return;
 	}
 	code = WEXITSTATUS(r.status);
 	ok = want_exit < 0 ? code != 0 : code == want_exit;
 	if (!ok) {
-		result(false, name, "exit status %d", code);
+		case_result(false, name, "exit status %d", code);
 		return;
 	}
-	result(says(r.out, want), name, "exit %d, no \"%s\" in the output",
+	case_result(says(r.out, want), name, "exit %d, no \"%s\" in the output",
 	       code, want);
 }
 
@@ -211,7 +193,7 @@ static bool load_module(const char *module)
 
 	if (fd >= 0)
 		close(fd);
-	result(ok, "module-load", "%s: %m", module);
+	case_result(ok, "module-load", "%s: %m", module);
 	return ok;
 }
 
@@ -271,7 +253,7 @@ static void bad_arguments(void)
  * powers off, and the Launcher says so and exits 0: plain, with devices,
  * with disk options, and after dropping privileges.
  */
-#define GUEST_END "lginit: done, 0 failed&lguest: guest powered off:"
+#define GUEST_END "lginit: # Totals: pass:&fail:0 skip:&lguest: guest powered off:"
 #define GUEST_ARGS "--initrd=/guest.cpio.gz", "64", g, "quiet", "rdinit=/lginit", "lginit.quick"
 
 /*
@@ -288,7 +270,7 @@ static void case_block_in_use(void)
 	pid_t first;
 
 	if (pipe(in) || null < 0) {
-		result(false, "block-in-use", "pipe: %m");
+		case_result(false, "block-in-use", "pipe: %m");
 		return;
 	}
 	first = fork();
@@ -372,7 +354,7 @@ static void tty_case(const char *name, enum tty_end end)
 	pid_t pid;
 
 	if (openpty(&master, &slave, NULL, NULL, NULL) || tcgetattr(slave, &before)) {
-		result(false, name, "openpty: %m");
+		case_result(false, name, "openpty: %m");
 		return;
 	}
 	pid = fork();
@@ -411,13 +393,13 @@ static void tty_case(const char *name, enum tty_end end)
 	if (status == -1) {
 		kill(pid, SIGKILL);
 		waitpid(pid, &status, 0);
-		result(false, name, "timed out");
+		case_result(false, name, "timed out");
 	} else if (!seen || !raw) {
-		result(false, name, "%s", !seen ? "the guest printed nothing" :
+		case_result(false, name, "%s", !seen ? "the guest printed nothing" :
 		       "the terminal was not in raw mode while the guest ran");
 	} else {
 		tcgetattr(slave, &after);
-		result(same_modes(&before, &after) &&
+		case_result(same_modes(&before, &after) &&
 		       (end != TTY_POWEROFF || (WIFEXITED(status) && !WEXITSTATUS(status))) &&
 		       (end != TTY_CRASH || (WIFEXITED(status) && WEXITSTATUS(status) == 3)),
 		       name, "status %#x, terminal modes %s", status,
@@ -531,7 +513,7 @@ static void tty_reboot_input_case(void)
 	int status;
 
 	if (!p || !pty_start(p, argv, NULL)) {
-		result(false, name, "cannot start lguest on a pty: %m");
+		case_result(false, name, "cannot start lguest on a pty: %m");
 		free(p);
 		return;
 	}
@@ -543,14 +525,14 @@ static void tty_reboot_input_case(void)
 			usleep(2000);
 		}
 		why = "the second boot never asked for a line";
-		if (pty_wait_for(p, "lginit: type a line")) {
+		if (pty_wait_for(p, "lginit: # type a line")) {
 			pty_send(p, "ping-after-reboot\n");
 			why = "the line typed after the reboot never came back";
 			pty_wait_for(p, "ping-after-reboot'");
 		}
 	}
 	status = pty_finish(p);
-	result(exited_with(status, 0) && strstr(p->out, "ping-after-reboot'"), name,
+	case_result(exited_with(status, 0) && strstr(p->out, "ping-after-reboot'"), name,
 	       "%s (status %#x)", why, status);
 	free(p);
 }
@@ -568,29 +550,29 @@ static void tty_escape_cases(void)
 	int status;
 
 	if (!p || !pty_start(p, argv, NULL)) {
-		result(false, "tty-escape-keys", "cannot start lguest on a pty: %m");
+		case_result(false, "tty-escape-keys", "cannot start lguest on a pty: %m");
 		free(p);
 		return;
 	}
-	if (pty_wait_for(p, "lginit: type a line"))
+	if (pty_wait_for(p, "lginit: # type a line"))
 		pty_send(p, "a\x01\x01" "b\x01zc\x03" "d\n");
-	pty_wait_for(p, "lginit: ok echo");
+	pty_wait_for(p, "lginit: # echo: got ");
 	status = pty_finish(p);
-	result(exited_with(status, 0) && strstr(p->out, "got 'a\\x01bc\\x03d'"),
+	case_result(exited_with(status, 0) && strstr(p->out, "got 'a\\x01bc\\x03d'"),
 	       "tty-escape-keys", "the guest did not get \"a\\x01bc\\x03d\" (status %#x)",
 	       status);
 
 	if (!pty_start(p, argv, NULL)) {
-		result(false, "tty-escape-quits", "cannot start lguest on a pty: %m");
+		case_result(false, "tty-escape-quits", "cannot start lguest on a pty: %m");
 		free(p);
 		return;
 	}
-	if (pty_wait_for(p, "lginit: type a line"))
+	if (pty_wait_for(p, "lginit: # type a line"))
 		pty_send(p, "\x01x");
 	pty_wait_for(p, NULL);
 	tcgetattr(p->slave, &after);
 	status = pty_finish(p);
-	result(exited_with(status, 5) && strstr(p->out, "Ctrl-a x on the console") &&
+	case_result(exited_with(status, 5) && strstr(p->out, "Ctrl-a x on the console") &&
 	       same_modes(&p->before, &after), "tty-escape-quits",
 	       "status %#x, terminal modes %s", status,
 	       same_modes(&p->before, &after) ? "restored" : "NOT restored");
@@ -607,18 +589,18 @@ static void tty_winsize_case(void)
 	int status;
 
 	if (!p || !pty_start(p, argv, &ws)) {
-		result(false, "tty-winsize", "cannot start lguest on a pty: %m");
+		case_result(false, "tty-winsize", "cannot start lguest on a pty: %m");
 		free(p);
 		return;
 	}
-	if (pty_wait_for(p, "lginit: winsize 100x30")) {
+	if (pty_wait_for(p, "lginit: # console size 100x30")) {
 		ws.ws_col = 120;
 		ws.ws_row = 40;
 		ioctl(p->master, TIOCSWINSZ, &ws);	/* SIGWINCH for lguest */
 	}
-	pty_wait_for(p, "lginit: ok winsize");
+	pty_wait_for(p, "lginit: # winsize: ");
 	status = pty_finish(p);
-	result(exited_with(status, 0) && strstr(p->out, "lginit: ok winsize 100x30 then 120x40"),
+	case_result(exited_with(status, 0) && strstr(p->out, "lginit: # winsize: 100x30 then 120x40"),
 	       "tty-winsize", "the guest did not see 100x30 then 120x40 (status %#x)", status);
 	free(p);
 }
@@ -675,7 +657,7 @@ int main(int argc, char **argv)
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	prepare();
-	printf("LGTEST: BEGIN\n");
+	ktap_begin("LGTEST");
 	case_no_dev_lguest();
 	if (!module || load_module(module)) {
 		bad_arguments();
@@ -683,10 +665,10 @@ int main(int argc, char **argv)
 		guest_runs();
 		tty_cases();
 	}
-	kmemleak_check("kmemleak");
-	printf("LGTEST: END pass=%d fail=%d\n", passed, failed);
+	kmemleak_check("launcher:kmemleak");
+	ktap_end();
 	sync();
 	if (getpid() == 1)
 		reboot(RB_AUTOBOOT);
-	return failed ? 1 : 0;
+	return lgtest.failed ? 1 : 0;
 }

@@ -65,3 +65,11 @@ launcher_build()
 	fi
 	launcher_bin=$launcher_work/bin/lguest
 }
+
+# build_bad_kernel OUT: scripts/tests/bad-kernel.S as the Launcher loads a
+# kernel, a static i386 ELF linked at 16 MiB.
+build_bad_kernel()
+{
+	gcc -m32 -nostdlib -static -no-pie -Wl,-n -Wl,-Ttext=0x1000000 -Wl,--build-id=none \
+		-o "$1" "$LGUEST_REPO/scripts/tests/bad-kernel.S" || die "cannot build bad-kernel"
+}

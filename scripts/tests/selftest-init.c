@@ -9,26 +9,14 @@
  * /kselftest, and lguest_test's arguments travel as kselftest's runner
  * passes them, in KSELFTEST_LGUEST_TEST_ARGS.  The output is KTAP, for
  * the kernel's own parser.  When the run is over (lg.ko unloaded, if it
- * was loaded) it asks kmemleak what the host leaked: "LGTEST: ok
- * host:kmemleak" or a FAIL with the objects listed.  Then it reboots,
- * which ends QEMU: the test itself never does.
+ * was loaded) it reports in a KTAP document of its own, tagged LGTEST
+ * (lgtest.h), begun only once the runner's is over: that the runner ran,
+ * and what kmemleak says the host leaked.  Then it reboots, which ends
+ * QEMU: the test itself never does.
  */
-#define _GNU_SOURCE
-#include <fcntl.h>
-#include <stdarg.h>
-#include <stdbool.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/mount.h>
+#include "lgtest.h"
 #include <sys/reboot.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
-#include <unistd.h>
-
-#include "lgtest-result.h"
-#include "lgtest-mounts.h"
-#include "lgtest-kmemleak.h"
 
 /* The arguments after "--" on the kernel command line, as one string. */
 static void set_test_args(int argc, char **argv)
@@ -50,13 +38,10 @@ static int run(char *const cmd[])
 
 	if (pid == 0) {
 		execv(cmd[0], cmd);
-		printf("LGTEST: FAIL host:selftest: cannot run %s: %m\n", cmd[0]);
 		_exit(127);
 	}
-	if (pid < 0 || waitpid(pid, &status, 0) != pid) {
-		printf("LGTEST: FAIL host:selftest: cannot run %s: %m\n", cmd[0]);
+	if (pid < 0 || waitpid(pid, &status, 0) != pid)
 		return -1;
-	}
 	return status;
 }
 
@@ -64,6 +49,7 @@ int main(int argc, char **argv)
 {
 	char *const install[] = { "/bin/busybox", "--install", "-s", "/bin", NULL };
 	char *const selftests[] = { "/bin/sh", "/kselftest/run_kselftest.sh", NULL };
+	int status;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	lgtest_mounts();
@@ -76,8 +62,12 @@ int main(int argc, char **argv)
 	setenv("PATH", "/bin", 1);
 	set_test_args(argc, argv);
 	run(install);
-	run(selftests);
+	status = run(selftests);
+	ktap_begin("LGTEST");
+	result(WIFEXITED(status) && WEXITSTATUS(status) != 127, "host:selftest-ran",
+	       "cannot run %s (status %#x)", selftests[1], status);
 	kmemleak_check("host:kmemleak");
+	ktap_end();
 	sync();
 	reboot(RB_AUTOBOOT);	/* QEMU -no-reboot: the end */
 	return 0;

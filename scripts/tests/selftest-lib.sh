@@ -18,11 +18,8 @@ selftest_prepare()
 	local target=$1 tree busybox extra=()
 
 	tree=$(kernel_tree)
-	st_build=$(build_dir "$target")
-	[ -f "$st_build/arch/x86/boot/bzImage" ] ||
-		die "no kernel in $st_build (run scripts/build $target)"
-	grep -Eqx 'CONFIG_LGUEST=(y|m)' "$st_build/.config" ||
-		die "$target is not built with CONFIG_LGUEST"
+	need_host "$target"
+	st_build=$build
 	[ -d "$tree/tools/testing/selftests/lguest" ] || die "the series has no lguest selftest"
 
 	st_out=$(work_dir selftest)/$target
@@ -38,14 +35,10 @@ selftest_prepare()
 		die "the selftest does not build warning-free"
 	fi
 	[ -x "$st_install/lguest/lguest_test" ] || die "make install left no lguest_test"
-	gcc -m32 -static -O2 -Wall -Wextra -Werror -o "$st_out/selftest-init" \
-		"$LGUEST_REPO/scripts/tests/selftest-init.c" || die "cannot build selftest-init"
-	st_module=
-	if grep -qx 'CONFIG_LGUEST=m' "$st_build/.config"; then
-		[ -f "$st_build/drivers/lguest/lg.ko" ] || die "no lg.ko in $st_build"
-		extra=(--add "$st_build/drivers/lguest/lg.ko:/lg.ko")
-		st_module="--module /lg.ko"
-	fi
+	build_static "$st_out/selftest-init" "$LGUEST_REPO/scripts/tests/selftest-init.c"
+	host_module "$st_build"
+	st_module=$module_arg
+	extra=("${module_files[@]}")
 	busybox=$("$LGUEST_REPO/scripts/get-busybox" --print) || die "no busybox for run_kselftest.sh"
 	while read -r f; do
 		extra+=(--add "$st_install/$f:/kselftest/$f")

@@ -10,12 +10,12 @@
  * program, "X86ST: <name> <status>", and powers off; the host runs its
  * natively first, then the Launcher on the same kernel with this program
  * as the guest's init, and judges: a program that passes natively must
- * pass in the guest ("LGTEST: ok x86:<name>"), unless known_differences
+ * pass in the guest (a KTAP result x86:<name>, lgtest.h), unless known_differences
  * below names it with the status it has under lguest and why (then the
  * guest must give exactly that).  A program that does not pass natively
  * says nothing about lguest and is reported as skipped.
  */
-#define _GNU_SOURCE
+#include "lgtest.h"
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -32,8 +32,6 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
-#include "lgtest-mounts.h"
-#include "lgtest-result.h"
 
 #define MAX_TESTS	64
 #define TIME_LIMIT	120		/* seconds a program may take */
@@ -256,8 +254,8 @@ static void judge(void)
 	for (i = 0; i < ntests; i++) {
 		snprintf(what, sizeof(what), "x86:%s", names[i]);
 		if (native[i]) {
-			printf("LGTEST: skip %s (natively %s, status %d)\n", what,
-			       native[i] == KSFT_SKIP ? "skipped" : "failed", native[i]);
+			skip(what, "natively %s, status %d",
+			     native[i] == KSFT_SKIP ? "skipped" : "failed", native[i]);
 			continue;
 		}
 		want = known_status(names[i], &why);
@@ -286,7 +284,7 @@ int main(int argc, char **argv)
 	to_console = strstr(cmdline, "x86st.console");
 	if (strstr(cmdline, "x86st.guest"))
 		as_guest();
-	printf("LGTEST: BEGIN\n");
+	ktap_begin("LGTEST");
 	if (!access("/lg.ko", R_OK)) {
 		fd = open("/lg.ko", O_RDONLY | O_CLOEXEC);
 		result(fd >= 0 && !syscall(SYS_finit_module, fd, "", 0), "host:module-load", "%m");
@@ -300,8 +298,7 @@ int main(int argc, char **argv)
 	}
 	if (run_guest(cmdline))
 		judge();
-	printf("LGTEST: END pass=%d fail=%d\n", passed, failed);
-	fflush(stdout);
+	ktap_end();
 	sync();
 	reboot(RB_AUTOBOOT);
 	return 1;

@@ -1,18 +1,24 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * lginit: the /init of the test guest.
+ * lginit: the /init of the test guest, and of the test initramfs that
+ * scripts/mkinitramfs makes for every boot test.
  *
- * It exercises what a kernel running at ring 1 under lguest must get
- * right for userspace, and prints one line per check on the console:
- * "lginit: ok <name> <details>" or "lginit: FAIL <name> <why>".  The boot
- * test on the host side reads these lines; a missing one is a failure.
- * At the end it powers the guest off (or, on the first boot with
- * lginit.reboot on the command line, asks for a restart and leaves a mark
- * on the block device so that the second boot knows).
+ * It exercises what a kernel must get right for userspace (and, under
+ * lguest, a kernel running at ring 1), and reports each check in KTAP
+ * with the tag "lginit" (lgtest.h): what a check saw as a "# name: ..."
+ * line, then its "ok N name" or "not ok N name", and the totals at the
+ * end.  The boot test reads that with the kernel's KTAP parser, and the
+ * scripts look for the checks they need.  At the end it powers the
+ * machine off (or, on the first boot with lginit.reboot on the command
+ * line, asks for a restart and leaves a mark on the block device so that
+ * the second boot knows).
  *
- * Other words on the kernel command line:
+ * Words on the kernel command line:
  *	lginit.native	running on bare metal (QEMU): ring-1 checks off
  *	lginit.quick	only uname and cpuinfo, then the end
+ *	lginit.forks=N	fork+exec rounds, and pipe round trips (default 1000)
+ *	lginit.cow_mb=N	the copy-on-write area in MiB (default 64)
+ *	lginit.maps=N	rounds of mmap, touch, munmap (default 20000)
  *	lginit.devices	also check the Launcher's block device (a pattern
  *			written at 64 KiB into /dev/vda, read back past the
  *			cache; the host finds it in the image later; on a
@@ -24,74 +30,34 @@
  *			hostshare) and work in it: read, create 1 MiB,
  *			rename, chmod, link, delete, list, and see that
  *			its symlinks lead into our tree, not the host's
- *			(tests/lgtest-share.h)
  *	lginit.echo	read a line from the console and say what it was
  *	lginit.winsize	say the console's size, and again when it changes
- *	lginit.stress=N	run /lgstress (scripts/guest/lgstress.c), if it is
- *			there, for N seconds (default 5): the shadow caching
- *			of the host must never show a stale mapping
+ *	lginit.stress=N	run /lgstress (lgstress.c), if it is there, for N
+ *			seconds (default 5): the shadow caching of the host
+ *			must never show a stale mapping
+ *	lginit.hang	report nothing and never end (the boot test's own
+ *			timeout is tested with it)
  *	lginit.shell	at the end, run /bin/sh if there is one
- *	lginit.end=reboot  end with a restart instead of a power-off (a
- *			QEMU PC without ACPI cannot power off; -no-reboot
- *			makes the restart end QEMU)
+ *	lginit.end=reboot|halt  end with a restart (a QEMU PC without ACPI
+ *			cannot power off; -no-reboot makes the restart end
+ *			QEMU), or stay up, instead of a power-off
  *
  * Static, 32-bit, no library beyond libc.  As "lginit child" it is the
  * program the fork+exec test runs.
  */
-#define _GNU_SOURCE
 #define _FILE_OFFSET_BITS 64	/* /dev/vda may be larger than 2 GiB */
-#include <errno.h>
-#include <fcntl.h>
+#include "lgtest.h"
 #include <setjmp.h>
 #include <signal.h>
-#include <stdarg.h>
-#include <stdbool.h>
 #include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <time.h>
-#include <unistd.h>
 #include <sys/mman.h>
 #include <sys/ioctl.h>
 #include <linux/fs.h>
-#include <sys/mount.h>
 #include <sys/reboot.h>
-#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <termios.h>
-
-static int failures;
-
-static void say(const char *fmt, ...)
-{
-	char buf[512];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	if (n > (int)sizeof(buf) - 2)
-		n = sizeof(buf) - 2;
-	buf[n++] = '\n';
-	if (write(1, buf, n) < 0) {
-		/* The console is gone: say why in the kernel log, and stop. */
-		int err = errno, kmsg = open("/dev/kmsg", O_WRONLY);
-		char why[64];
-
-		snprintf(why, sizeof(why), "lginit: console write: %s\n", strerror(err));
-		if (kmsg >= 0 && write(kmsg, why, strlen(why)) < 0)
-			_exit(98);
-		if (kmsg >= 0 && write(kmsg, buf, n) < 0)
-			_exit(98);
-		_exit(99);
-	}
-}
-
-#define ok(name, ...)	say("lginit: ok " name " " __VA_ARGS__)
-#define fail(name, ...)	do { failures++; say("lginit: FAIL " name " " __VA_ARGS__); } while (0)
 
 static double now(clockid_t clk)
 {
@@ -155,7 +121,7 @@ static void check_uname(void)
 	if (uname(&u) || strcmp(u.sysname, "Linux") || strcmp(u.machine, "i686"))
 		fail("uname", "%s %s", u.sysname, u.machine);
 	else
-		ok("uname", "%s %s %s", u.sysname, u.release, u.machine);
+		pass("uname", "%s %s %s", u.sysname, u.release, u.machine);
 }
 
 /* The guest must see the hypervisor and not what it cannot use. */
@@ -178,7 +144,7 @@ static void check_cpuinfo(void)
 	*strchrnul(flags + 1, '\n') = ' ';
 	/* On bare metal (the native half of the boot test) all of them may show. */
 	if (cmdline_has("lginit.native")) {
-		ok("cpuinfo", "native, %s hypervisor flag", strstr(flags, " hypervisor ") ? "with" : "no");
+		pass("cpuinfo", "native, %s hypervisor flag", strstr(flags, " hypervisor ") ? "with" : "no");
 		return;
 	}
 	if (!strstr(flags, " hypervisor ")) {
@@ -194,7 +160,7 @@ static void check_cpuinfo(void)
 			return;
 		}
 	}
-	ok("cpuinfo", "hypervisor flag, no sep/apic/mce/xsave/vmx");
+	pass("cpuinfo", "hypervisor flag, no sep/apic/mce/xsave/vmx");
 }
 
 static void check_fork_exec(const char *self, int count)
@@ -219,7 +185,7 @@ static void check_fork_exec(const char *self, int count)
 			return;
 		}
 	}
-	ok("fork-exec", "%d in %.2f s", count, now(CLOCK_MONOTONIC) - t0);
+	pass("fork-exec", "%d in %.2f s", count, now(CLOCK_MONOTONIC) - t0);
 }
 
 static volatile int pipe_round = -1;
@@ -227,7 +193,7 @@ static volatile int pipe_round = -1;
 static void on_pipe_alarm(int sig)
 {
 	(void)sig;
-	say("lginit: FAIL pipe stuck at round %d", pipe_round);
+	fail("pipe", "stuck at round %d", pipe_round);
 	_exit(1);
 }
 
@@ -281,7 +247,7 @@ static void check_pipe(int rounds)
 	close(to_child[1]);
 	close(to_parent[0]);
 	waitpid(pid, &status, 0);
-	ok("pipe", "%d round trips in %.2f s", rounds, now(CLOCK_MONOTONIC) - t0);
+	pass("pipe", "%d round trips in %.2f s", rounds, now(CLOCK_MONOTONIC) - t0);
 }
 
 /*
@@ -342,7 +308,7 @@ static void check_mmap_cow(size_t mib)
 		}
 	}
 	munmap(p, size);
-	ok("mmap-cow", "%zu MiB, %zu pages copied on write", mib, size / page);
+	pass("mmap-cow", "%zu MiB, %zu pages copied on write", mib, size / page);
 }
 
 /*
@@ -368,7 +334,7 @@ static void check_map_loop(int rounds)
 			return;
 		}
 	}
-	ok("map-loop", "%d rounds of mmap, touch, munmap", rounds);
+	pass("map-loop", "%d rounds of mmap, touch, munmap", rounds);
 }
 
 /* The shadow-caching stress, a program of its own; its lines pass through. */
@@ -390,7 +356,7 @@ static void check_shadow_stress(void)
 	    WEXITSTATUS(status))
 		fail("shadow-stress", "lgstress status %#x", pid < 0 ? -1 : status);
 	else
-		ok("shadow-stress", "%.1f s without a stale mapping", now(CLOCK_MONOTONIC) - t0);
+		pass("shadow-stress", "%.1f s without a stale mapping", now(CLOCK_MONOTONIC) - t0);
 }
 
 static volatile sig_atomic_t usr1_count, segv_seen;
@@ -451,7 +417,7 @@ static void check_signals(void)
 		     segv_seen ? "seen" : "missing");
 		return;
 	}
-	ok("signals", "%d SIGUSR1 delivered, SIGSEGV caught", (int)usr1_count);
+	pass("signals", "%d SIGUSR1 delivered, SIGSEGV caught", (int)usr1_count);
 }
 
 /* nanosleep() is the host's timer; CLOCK_MONOTONIC is the TSC. */
@@ -465,7 +431,7 @@ static void check_nanosleep(void)
 	if (dt < 0.95 || dt > 1.05)
 		fail("nanosleep", "1 s took %.4f s", dt);
 	else
-		ok("nanosleep", "1 s took %.4f s", dt);
+		pass("nanosleep", "1 s took %.4f s", dt);
 }
 
 static void check_monotonic(double seconds)
@@ -486,7 +452,7 @@ static void check_monotonic(double seconds)
 		}
 		prev = cur;
 	}
-	ok("monotonic", "%lu reads over %.1f s, never backwards", reads, seconds);
+	pass("monotonic", "%lu reads over %.1f s, never backwards", reads, seconds);
 }
 
 
@@ -513,7 +479,7 @@ static void maybe_reboot(void)
 		if (pwrite(fd, buf, sizeof(buf), 0) != sizeof(buf) || fsync(fd))
 			fail("reboot", "cannot clear the mark");
 		else
-			ok("reboot", "second boot after a restart");
+			pass("reboot", "second boot after a restart");
 		close(fd);
 		return;
 	}
@@ -523,7 +489,9 @@ static void maybe_reboot(void)
 		return;
 	}
 	close(fd);
-	say("lginit: restarting");
+	pass("restart", "mark written, restarting");
+	ktap_end();
+	sync();
 	reboot(RB_AUTOBOOT);
 	fail("reboot", "reboot() returned: %s", strerror(errno));
 }
@@ -536,6 +504,9 @@ static void setup_console(void)
 	mkdir("/proc", 0755);
 	mount("devtmpfs", "/dev", "devtmpfs", 0, NULL);
 	mount("proc", "/proc", "proc", 0, NULL);
+	/* The kernel gave us /dev/console if the initramfs had the node. */
+	if (fcntl(STDOUT_FILENO, F_GETFD) >= 0)
+		return;
 	fd = open("/dev/console", O_RDWR);
 	/* No console device yet (no virtio console): the kernel log will do. */
 	if (fd < 0)
@@ -549,7 +520,18 @@ static void setup_console(void)
 	}
 }
 
-#include "../tests/lgtest-disk.h"
+/* The number N of word=N on the command line, or dflt. */
+static long cmdline_num(const char *word, long dflt)
+{
+	const char *v = cmdline_value(word);
+	char *end;
+	long n;
+
+	if (!v)
+		return dflt;
+	n = strtol(v, &end, 0);
+	return end != v && n > 0 ? n : dflt;
+}
 
 /* The pattern tests/guest-boot-init.c looks for in the image. */
 static void block_pattern(unsigned char *buf)
@@ -588,7 +570,7 @@ static void check_block(void)
 		return;
 	}
 	close(fd);
-	ok("block", "%d KiB written, flushed and read back", BLOCK_BYTES >> 10);
+	pass("block", "%d KiB written, flushed and read back", BLOCK_BYTES >> 10);
 }
 
 /*
@@ -625,7 +607,7 @@ static void check_block_high(void)
 		fail("block-above-4g", "write: %s", strerror(errno));
 		goto out;
 	}
-	ok("block-above-4g", "%llu-byte disk: read and wrote at %#llx",
+	pass("block-above-4g", "%llu-byte disk: read and wrote at %#llx",
 	   (unsigned long long)size, HIGH_OFFSET);
 out:
 	if (fd >= 0)
@@ -664,7 +646,7 @@ static void check_block_discard(void)
 	if (i < sizeof(buf))
 		fail("block-discard", "byte %zu of the range is %#x, not 0", i, buf[i]);
 	else
-		ok("block-discard", "%d KiB discarded and %d KiB zeroed read back as zeros",
+		pass("block-discard", "%d KiB discarded and %d KiB zeroed read back as zeros",
 		   ZERO_BYTES >> 11, ZERO_BYTES >> 11);
 out:
 	if (fd >= 0)
@@ -689,7 +671,7 @@ static void check_echo(void)
 		t.c_lflag &= ~ISIG;
 		tcsetattr(STDIN_FILENO, TCSANOW, &t);
 	}
-	say("lginit: type a line");
+	diag("type a line");
 	n = read(STDIN_FILENO, line, sizeof(line) - 1);
 	if (have_tty)
 		tcsetattr(STDIN_FILENO, TCSANOW, &saved);
@@ -706,7 +688,7 @@ static void check_echo(void)
 				 c < 32 || c > 126 ? "\\x%02x" : "%c", c);
 	}
 	shown[used] = '\0';
-	ok("echo", "got '%s'", shown);
+	pass("echo", "got '%s'", shown);
 }
 
 /*
@@ -722,12 +704,12 @@ static void check_winsize(void)
 		fail("winsize", "TIOCGWINSZ: %s", strerror(errno));
 		return;
 	}
-	say("lginit: winsize %ux%u", first.ws_col, first.ws_row);
+	diag("console size %ux%u", first.ws_col, first.ws_row);
 	for (i = 0; i < 600; i++) {
 		usleep(50000);
 		if (!ioctl(STDOUT_FILENO, TIOCGWINSZ, &now) &&
 		    (now.ws_col != first.ws_col || now.ws_row != first.ws_row)) {
-			ok("winsize", "%ux%u then %ux%u", first.ws_col, first.ws_row,
+			pass("winsize", "%ux%u then %ux%u", first.ws_col, first.ws_row,
 			   now.ws_col, now.ws_row);
 			return;
 		}
@@ -765,10 +747,8 @@ static void check_rng(void)
 		fail("rng", "byte counts from %u to %u in 1 MiB", min, max);
 		return;
 	}
-	ok("rng", "1 MiB from /dev/hwrng, byte counts %u..%u", min, max);
+	pass("rng", "1 MiB from /dev/hwrng, byte counts %u..%u", min, max);
 }
-
-#include "../tests/lgtest-share.h"
 
 static bool share_file(const char *path, const unsigned char *buf, size_t len, bool write_it)
 {
@@ -836,7 +816,7 @@ static void check_share(void)
 		return;
 	}
 	umount("/mnt");
-	ok("share", "%s: read, wrote %d KiB, renamed, chmod, symlink, unlink; symlinks stay inside",
+	pass("share", "%s: read, wrote %d KiB, renamed, chmod, symlink, unlink; symlinks stay inside",
 	   SHARE_TAG, SHARE_BIG >> 10);
 }
 
@@ -862,10 +842,10 @@ static void run_shell(void)
 			waitpid(pid, NULL, 0);
 	}
 	if (access("/bin/sh", X_OK)) {
-		say("lginit: no /bin/sh for lginit.shell");
+		diag("no /bin/sh for lginit.shell");
 		return;
 	}
-	say("lginit: starting /bin/sh; 'exit' powers the guest off");
+	diag("starting /bin/sh; 'exit' powers the guest off");
 	pid = fork();
 	if (!pid) {
 		setsid();
@@ -879,13 +859,26 @@ static void run_shell(void)
 		;
 }
 
+static void stay(void)
+{
+	for (;;)
+		pause();
+}
+
 int main(int argc, char **argv)
 {
+	int forks = cmdline_num("lginit.forks", 1000);
+
 	if (argc > 1 && !strcmp(argv[1], "child"))
 		return 42;
 
 	setup_console();
-	say("lginit: started at %.3f s after boot", now(CLOCK_MONOTONIC));
+	ktap_begin("lginit");
+	if (cmdline_has("lginit.hang")) {
+		diag("hanging as asked (lginit.hang)");
+		stay();
+	}
+	diag("started at %.3f s after boot", now(CLOCK_MONOTONIC));
 	maybe_reboot();
 	check_uname();
 	check_cpuinfo();
@@ -902,19 +895,23 @@ int main(int argc, char **argv)
 	if (cmdline_has("lginit.echo"))
 		check_echo();
 	if (!cmdline_has("lginit.quick")) {
-		check_fork_exec(argv[0], 1000);
-		check_pipe(1000);
-		check_mmap_cow(64);
-		check_map_loop(20000);
+		check_fork_exec(argv[0], forks);
+		check_pipe(forks);
+		check_mmap_cow(cmdline_num("lginit.cow_mb", 64));
+		check_map_loop(cmdline_num("lginit.maps", 20000));
 		check_shadow_stress();
 		check_signals();
 		check_nanosleep();
 		check_monotonic(2.0);
 	}
-	say("lginit: done, %d failed", failures);
+	ktap_end();
 	if (cmdline_has("lginit.shell"))
 		run_shell();
 	sync();
+	if (cmdline_has("lginit.end=halt"))
+		stay();
 	reboot(cmdline_has("lginit.end=reboot") ? RB_AUTOBOOT : RB_POWER_OFF);
+	/* Still here: the machine cannot power off; stay quiet. */
+	stay();
 	return 1;
 }

@@ -26,13 +26,13 @@
  *                   processes run in between, the old page is gone
  *   mremap          a moved mapping is found at its new address only
  *
- * Usage: lgstress [SECONDS]  (default 5).  Prints "lgstress: ok NAME N
- * rounds" per pattern, or "lgstress: FAIL NAME why", and exits 0 or 1.
- * Static, 32-bit, libc only; it also runs natively, where it must pass
- * just the same.
+ * Usage: lgstress [SECONDS]  (default 5).  Reports in KTAP, tagged
+ * "lgstress" (lgtest.h): one result per pattern, with the rounds it
+ * survived, or the first failure and why; exits 0 or 1.  Static, 32-bit,
+ * libc only; it also runs natively, where it must pass just the same.
  */
-#define _GNU_SOURCE
 #define _FILE_OFFSET_BITS 64	/* /proc/PID/mem offsets are addresses */
+#include "lgtest.h"
 #include <errno.h>
 #include <stdarg.h>
 #include <fcntl.h>
@@ -98,6 +98,9 @@ static void start_partner(void)
 	if (pipe(to_partner) || pipe(from_partner))
 		exit(2);
 	if (fork() == 0) {
+		/* Ends when we do: its copy of our end must not keep it open. */
+		close(to_partner[1]);
+		close(from_partner[0]);
 		while (read(to_partner[0], &c, 1) == 1)
 			if (write(from_partner[1], &c, 1) != 1)
 				break;
@@ -414,6 +417,7 @@ int main(int argc, char **argv)
 	if (argc > 1 && !strcmp(argv[1], "--exec-child"))
 		return exec_child();
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	ktap_begin("lgstress");
 	sigaction(SIGSEGV, &sa, NULL);
 	sigaction(SIGBUS, &sa, NULL);
 	start_partner();
@@ -421,14 +425,13 @@ int main(int argc, char **argv)
 	for (round = 1; now() < end; round++) {
 		for (i = 0; i < NR_PATTERNS; i++) {
 			if (!patterns[i].run(round)) {
-				printf("lgstress: FAIL %s in round %u: %s\n",
-				       patterns[i].name, round, why);
-				return 1;
+				fail(patterns[i].name, "in round %u: %s", round, why);
+				return ktap_end() ? 1 : 0;
 			}
 			rounds[i]++;
 		}
 	}
 	for (i = 0; i < NR_PATTERNS; i++)
-		printf("lgstress: ok %s %lu rounds\n", patterns[i].name, rounds[i]);
-	return 0;
+		pass(patterns[i].name, "%lu rounds", rounds[i]);
+	return ktap_end() ? 1 : 0;
 }
