@@ -27,6 +27,10 @@
 
 bool lguest_trap_has_errcode(unsigned int vector)
 {
+	/*
+	 * #DF, #TS, #NP, #SS, #GP, #PF and #AC: the exceptions the CPU pushes an
+	 * error code for, and the only ones whose Switcher stubs push none.
+	 */
 	return vector == X86_TRAP_DF || vector == X86_TRAP_AC ||
 		(vector >= X86_TRAP_TS && vector <= X86_TRAP_PF);
 }
@@ -42,18 +46,29 @@ void lguest_load_idt_entry(struct lguest *lg, u32 vector, u32 lo, u32 hi)
 {
 	u32 sel = lo >> 16, idx = sel >> 3, dhi;
 
+	lockdep_assert_held(&lg->lock);
+
 	if (vector >= IDT_ENTRIES || vector == LGUEST_HCALL_VECTOR) {
 		lguest_kill(lg, "IDT entry %u is not the guest's", vector);
 		return;
 	}
 	/* The guest picks the index: no speculating past the checks either. */
 	vector = array_index_nospec(vector, IDT_ENTRIES);
+	/*
+	 * An empty gate: a vector that reaches it finds no handler, and that kills
+	 * the guest.
+	 */
 	if (!(hi & GATE_PRESENT)) {
 		lg->idt[vector].lo = 0;
 		lg->idt[vector].hi = 0;
 		lg->changed |= LG_CHANGED_IDT;
 		return;
 	}
+	/*
+	 * lguest_deliver_trap() builds the frame of a 32-bit interrupt or trap
+	 * gate and no other: a 16-bit gate pushes another shape, and a task gate
+	 * would be a task switch.
+	 */
 	if (GATE_TYPE(hi) != GATE_INTERRUPT && GATE_TYPE(hi) != GATE_TRAP) {
 		lguest_kill(lg, "IDT entry %u: type %#x is not an interrupt or trap gate",
 			    vector, GATE_TYPE(hi));
@@ -71,16 +86,24 @@ void lguest_load_idt_entry(struct lguest *lg, u32 vector, u32 lo, u32 hi)
 	}
 	/* The code segment may come later, but it may not be ring 0's. */
 	if (idx == 0 || idx >= GDT_ENTRIES || (sel & SEGMENT_TI_MASK) ||
-	    idx == GDT_ENTRY_LGUEST_CS || idx == GDT_ENTRY_LGUEST_DS) {
+	    idx == LGUEST_GDT_ENTRY_SWITCHER_CS || idx == LGUEST_GDT_ENTRY_SWITCHER_DS) {
 		lguest_kill(lg, "IDT entry %u: gate into segment %#x", vector, sel);
 		return;
 	}
 	idx = array_index_nospec(idx, GDT_ENTRIES);
+	/*
+	 * An entry already loaded must be ring 1's.  That it is code, and still
+	 * present, is checked each time a trap is delivered through the gate.
+	 */
 	memcpy(&dhi, (char *)&lg->gdt[idx] + 4, 4);
 	if ((dhi & GATE_PRESENT) && ((dhi >> 13) & 3) != 1) {
 		lguest_kill(lg, "IDT entry %u: gate into ring-%u code", vector, (dhi >> 13) & 3);
 		return;
 	}
+	/*
+	 * The real IDT takes its system call gate and its DPLs from here: rebuild
+	 * it before the guest runs again.
+	 */
 	lg->idt[vector].lo = lo;
 	lg->idt[vector].hi = hi;
 	lg->changed |= LG_CHANGED_IDT;
@@ -125,17 +148,33 @@ void lguest_real_idt(struct lguest *lg, gate_desc *idt)
 	unsigned int v, dpl;
 
 	for (v = 0; v < IDT_ENTRIES; v++) {
+		/*
+		 * A system call gate direct_trap() passes: the CPU itself takes it
+		 * from user mode into the guest's ring-1 handler, on the stack the
+		 * TSS holds in ss1:esp1.
+		 */
 		if (direct_trap(lg, v)) {
 			pack_gate(&idt[v], GATE_TRAP,
 				  (lg->idt[v].lo & 0xffff) | (lg->idt[v].hi & 0xffff0000), 3, 0,
 				  ((lg->idt[v].lo >> 16) & ~SEGMENT_RPL_MASK) | 1);
 			continue;
 		}
+		/*
+		 * Everything else goes to the vector's stub in the Switcher.  DPL 0 means
+		 * only the CPU may raise the vector: a guest "int" on it gets #GP, which
+		 * the host then sees as vector 13.
+		 */
 		dpl = 0;
+		/* The hypercall gate: open to the guest kernel (CPL 1), not to user mode. */
 		if (v == LGUEST_HCALL_VECTOR)
 			dpl = 1;
 		else if (soft_int_ok(v) && (lg->idt[v].hi & GATE_PRESENT))
 			dpl = GATE_DPL(lg->idt[v].hi);
+		/*
+		 * Interrupt gates, so IF stays clear while the Switcher runs: an interrupt
+		 * inside it would come back through these gates with a ring-0 %cs, and
+		 * the Switcher takes anything there but an NMI for a fault of its own.
+		 */
 		pack_gate(&idt[v], GATE_INTERRUPT, lguest_stub_addr(v), dpl, 0, LGUEST_CS);
 	}
 }
@@ -145,6 +184,12 @@ static bool push_guest(struct lguest *lg, u32 *esp, u32 val)
 {
 	u32 gpa;
 
+	/*
+	 * The guest's own page tables say where esp is, and the page they name
+	 * must be in its memory.  An esp that is not 4-aligned may straddle two
+	 * pages; the write then goes on into the next guest-physical page, which
+	 * lguest_address_ok() covers too.
+	 */
 	*esp -= 4;
 	if (!lguest_va_to_pa(lg, *esp, &gpa) || !lguest_address_ok(lg, gpa, 4)) {
 		lguest_kill(lg, "trap %u: guest stack at %#x is not in its memory",
@@ -152,6 +197,7 @@ static bool push_guest(struct lguest *lg, u32 *esp, u32 val)
 		return false;
 	}
 	lguest_write_u32(lg, gpa, val);
+	/* A failed user copy has killed the guest. */
 	return !lg->dead;
 }
 
@@ -167,12 +213,29 @@ bool lguest_deliver_trap(struct lguest *lg, unsigned int vector, bool has_err)
 	u32 sel = ((lo >> 16) & ~SEGMENT_RPL_MASK) | 1;
 	u32 ss = r->ss, esp = r->esp, eflags = r->eflags & ~X86_EFLAGS_IF;
 
+	lockdep_assert_held(&lg->lock);
+
+	/*
+	 * The handler must be in ring-1 code: sel is the gate's selector as %cs
+	 * would hold it there.  The guest may have emptied the gate or broken its
+	 * segment since loading it.
+	 */
 	if (!(hi & GATE_PRESENT) || !lguest_selector_ok(lg, sel, 1, true))
 		return false;
+	/*
+	 * The real IF is always on while the guest runs, so the frame shows the
+	 * guest's virtual flag instead: that is what its iret copies back.
+	 */
 	if (lg->data_gpa &&
 	    (lguest_read_u32(lg, LG_DATA(lg, irq_enabled)) & X86_EFLAGS_IF))
 		eflags |= X86_EFLAGS_IF;
 
+	/*
+	 * From user mode the CPU would switch to the kernel stack (the one
+	 * LHCALL_SET_STACK gave, ss1:esp1 in the TSS) and push the old ss:esp
+	 * there first.  From here on, true means handled even when the guest
+	 * has died: its reason is already recorded.
+	 */
 	if ((r->cs & SEGMENT_RPL_MASK) == 3) {
 		if (!lg->stack_ss) {
 			lguest_kill(lg, "trap %u from user mode, but no kernel stack", vector);
@@ -183,16 +246,26 @@ bool lguest_deliver_trap(struct lguest *lg, unsigned int vector, bool has_err)
 		if (!push_guest(lg, &esp, r->ss) || !push_guest(lg, &esp, r->esp))
 			return true;
 	}
+	/* The rest of the frame, in the order the CPU pushes it. */
 	if (!push_guest(lg, &esp, eflags) || !push_guest(lg, &esp, r->cs) ||
 	    !push_guest(lg, &esp, r->eip))
 		return true;
 	if (has_err && !push_guest(lg, &esp, r->errcode))
 		return true;
 
+	/*
+	 * No register changes until the whole frame is on the stack.  The new
+	 * ss:esp and cs:eip are checked like any others before the guest next
+	 * runs (sanitize_regs() in x86/core.c).
+	 */
 	r->ss = ss;
 	r->esp = esp;
 	r->cs = sel;
 	r->eip = (lo & 0xffff) | (hi & 0xffff0000);
+	/*
+	 * As the CPU does through any gate; an interrupt gate also clears IF, and
+	 * here that is the guest's flag in lguest_data.
+	 */
 	r->eflags &= ~(X86_EFLAGS_TF | X86_EFLAGS_RF | X86_EFLAGS_NT);
 	if (GATE_TYPE(hi) == GATE_INTERRUPT && lg->data_gpa)
 		lguest_write_u32(lg, LG_DATA(lg, irq_enabled), 0);
@@ -240,10 +313,18 @@ void lguest_halt(struct lguest *lg)
 	u32 blocked[LGUEST_IRQS / 32];
 
 	read_blocked(lg, blocked);
+	/*
+	 * set_current_state() is a full barrier: a waker whose bit our check below
+	 * misses has not yet woken us, and its wake-up makes schedule() return.
+	 */
 	set_current_state(TASK_INTERRUPTIBLE);
 	if (first_unblocked(lg, blocked) < 0 && !READ_ONCE(lg->break_out) &&
 	    !signal_pending(current))
 		schedule();
+	/*
+	 * Whatever woke us, the guest carries on after its HALT; its idle loop
+	 * halts again if it has nothing to do.
+	 */
 	__set_current_state(TASK_RUNNING);
 	lg->halted = false;
 }
@@ -254,14 +335,22 @@ void lguest_maybe_deliver_irq(struct lguest *lg)
 	u32 start, end;
 	int irq;
 
+	lockdep_assert_held(&lg->lock);
+
 	/* Most exits have nothing to deliver: no need to read the guest's mask. */
 	if (bitmap_empty(lg->irqs_pending, LGUEST_IRQS))
 		return;
 	irq = next_irq(lg);
 	if (irq < 0)
 		return;
+	/*
+	 * next_irq() finds nothing before LHCALL_INIT, so lguest_data exists from
+	 * here on.  A halted guest wakes for any interrupt it has not blocked,
+	 * even with its interrupts off: its idle code relies on that.
+	 */
 	lg->halted = false;
 	if (!(lguest_read_u32(lg, LG_DATA(lg, irq_enabled)) & X86_EFLAGS_IF)) {
+		/* The guest asks for it with LHCALL_SEND_INTERRUPTS once it enables them. */
 		lguest_write_u32(lg, LG_DATA(lg, irq_pending), 1);
 		return;
 	}
@@ -282,6 +371,10 @@ void lguest_maybe_deliver_irq(struct lguest *lg)
 
 	clear_bit(irq, lg->irqs_pending);
 	lguest_write_u32(lg, LG_DATA(lg, irq_pending), 0);
+	/*
+	 * trapnum still holds the last exit's vector; push_guest() names this one
+	 * if the stack turns out bad.
+	 */
 	r->trapnum = LGUEST_FIRST_IRQ_VECTOR + irq;
 	if (!lguest_deliver_trap(lg, LGUEST_FIRST_IRQ_VECTOR + irq, false))
 		lguest_kill(lg, "no handler for interrupt %d", irq);
@@ -292,6 +385,11 @@ static enum hrtimer_restart lguest_timer_fired(struct hrtimer *timer)
 {
 	struct lguest *lg = container_of(timer, struct lguest, timer);
 
+	/*
+	 * Interrupt context, without lg->lock: an atomic bit for the run loop
+	 * and a wake-up in case the guest is halted.  lg->tsk was set before the
+	 * guest could run, let alone arm the timer.
+	 */
 	set_bit(LGUEST_TIMER_IRQ, lg->irqs_pending);
 	wake_up_process(lg->tsk);
 	return HRTIMER_NORESTART;

@@ -3,12 +3,30 @@
  * H:015 What the pieces of the lguest host share.  One struct lguest per open
  * /dev/lguest: a guest with a single virtual CPU, driven by the thread of
  * its Launcher that calls LGUEST_RUN.
+ *
+ * The host is built in floors, and a file calls only into the floors
+ * below its own:
+ *
+ *   lguest_user.c            /dev/lguest and the module's init
+ *   core.c                   the run loop
+ *   x86/core.c               entering the guest, sorting out its exits
+ *   hypercalls.c             what the guest asks for
+ *   interrupts_and_traps.c   delivering to the guest
+ *   page_tables.c, segments.c    its shadow page tables and descriptors
+ *   access.c, x86/switcher.c, x86/cpuid.c
+ *                            guest memory, killing a guest; the Switcher's
+ *                            pages and labels; what the CPU may be said to be
+ *
+ * Nearly everything runs in the Launcher's thread with lg->lock held, and
+ * the functions that rely on it say so with lockdep_assert_held().  What
+ * other threads touch without it says why where it is declared.
  */
 #ifndef _LGUEST_LG_H
 #define _LGUEST_LG_H
 
 #include <linux/types.h>
 #include <linux/stddef.h>
+#include <linux/lockdep.h>
 #include <linux/mutex.h>
 #include <linux/hrtimer.h>
 #include <linux/lguest_launcher.h>
@@ -139,30 +157,28 @@ static inline void lguest_progress(struct lguest *lg)
 extern char lguest_switcher_start[], lguest_switcher_end[], lguest_switch_to_guest[],
 	lguest_trap_stubs[], lguest_on_switcher_cs[], lguest_on_kernel_cs[];
 
-/* core.c */
-extern unsigned long lguest_switcher_addr;
-extern struct page **lguest_switcher_pages;
+/* lguest_data fields, as guest-physical addresses. */
+#define LG_DATA(lg, field) ((lg)->data_gpa + offsetof(struct lguest_data, field))
+
+/* access.c */
 bool lguest_address_ok(const struct lguest *lg, u32 gpa, u32 len);
 void lguest_read(struct lguest *lg, void *dst, u32 gpa, u32 len);
 void lguest_write(struct lguest *lg, u32 gpa, const void *src, u32 len);
 u32 lguest_read_u32(struct lguest *lg, u32 gpa);
 void lguest_write_u32(struct lguest *lg, u32 gpa, u32 val);
 __printf(2, 3) void lguest_kill(struct lguest *lg, const char *fmt, ...);
-int lguest_run_guest(struct lguest *lg, struct lguest_exit *exit);
 
-/* lguest_data fields, as guest-physical addresses. */
-#define LG_DATA(lg, field) ((lg)->data_gpa + offsetof(struct lguest_data, field))
-
-/* x86/core.c */
-int lguest_arch_host_init(void);
-void lguest_arch_host_fini(void);
-int lguest_arch_setup_guest(struct lguest *lg, u32 entry, u32 boot_params);
-bool lguest_arch_enter(struct lguest *lg);
-void lguest_arch_exit(struct lguest *lg);
-void lguest_arch_forget(struct lguest *lg);
-void lguest_switcher_descs(struct desc_struct *cs, struct desc_struct *ds);
-void lguest_arch_cpuid(u32 leaf, u32 subleaf, u32 *regs);
+/* x86/switcher.c */
+extern unsigned long lguest_switcher_addr;
+extern struct page **lguest_switcher_pages;
+int lguest_switcher_map(void);
+void lguest_switcher_unmap(void);
+unsigned long lguest_switcher_label(const char *label);
 unsigned long lguest_stub_addr(unsigned int vector);
+void lguest_switcher_descs(struct desc_struct *cs, struct desc_struct *ds);
+
+/* x86/cpuid.c */
+void lguest_arch_cpuid(u32 leaf, u32 subleaf, u32 *regs);
 
 /* page_tables.c */
 int lguest_init_pagetables(struct lguest *lg);
@@ -180,6 +196,15 @@ void lguest_unmap_switcher(struct lguest *lg, int cpu);
 int lguest_switcher_pte_init(void);
 void lguest_switcher_pte_fini(void);
 
+/* segments.c */
+void lguest_init_gdt(struct lguest *lg);
+void lguest_load_gdt_entry(struct lguest *lg, u32 idx, u32 lo, u32 hi);
+void lguest_load_tls(struct lguest *lg, u32 gpa);
+bool lguest_selector_ok(struct lguest *lg, u32 sel, int rpl, bool code);
+bool lguest_iret_ok(struct lguest *lg, u32 cs, u32 ss, u32 eip);
+u32 lguest_segment_limit(struct lguest *lg, u32 sel);
+void lguest_copy_gdt(struct lguest *lg, struct desc_struct *gdt);
+
 /* interrupts_and_traps.c */
 bool lguest_deliver_trap(struct lguest *lg, unsigned int vector, bool has_err);
 void lguest_maybe_deliver_irq(struct lguest *lg);
@@ -190,21 +215,19 @@ void lguest_set_timer(struct lguest *lg, u32 delta_ns);
 void lguest_real_idt(struct lguest *lg, gate_desc *idt);
 bool lguest_trap_has_errcode(unsigned int vector);
 
-/* segments.c */
-void lguest_init_gdt(struct lguest *lg);
-void lguest_load_gdt_entry(struct lguest *lg, u32 idx, u32 lo, u32 hi);
-void lguest_load_tls(struct lguest *lg, u32 gpa);
-bool lguest_selector_ok(struct lguest *lg, u32 sel, int rpl, bool code);
-bool lguest_iret_ok(struct lguest *lg, u32 cs, u32 ss, u32 eip);
-u32 lguest_segment_limit(struct lguest *lg, u32 sel);
-void lguest_copy_gdt(struct lguest *lg, struct desc_struct *gdt);
-
-/* lguest_user.c */
-int lguest_device_init(void);
-void lguest_device_remove(void);
-
 /* hypercalls.c */
 void lguest_do_hypercalls(struct lguest *lg);
 void lguest_do_hcall_trap(struct lguest *lg);
+
+/* x86/core.c */
+int lguest_arch_host_init(void);
+void lguest_arch_host_fini(void);
+int lguest_arch_setup_guest(struct lguest *lg, u32 entry, u32 boot_params);
+bool lguest_arch_enter(struct lguest *lg);
+void lguest_arch_exit(struct lguest *lg);
+void lguest_arch_forget(struct lguest *lg);
+
+/* core.c */
+int lguest_run_guest(struct lguest *lg, struct lguest_exit *exit);
 
 #endif /* _LGUEST_LG_H */

@@ -91,6 +91,8 @@ static struct lguest *new_lg(struct kunit *test, unsigned long mem_pages)
 	KUNIT_ASSERT_NOT_NULL(test, lg);
 	if (!lguest_switcher_addr)
 		kunit_skip(test, "the lguest host did not start (no Switcher)");
+	/* The tests hold it, as LGUEST_RUN does, for lockdep_assert_held(). */
+	mutex_init(&lg->lock);
 	lg->mem_pages = mem_pages;
 	lguest_init_gdt(lg);
 	return lg;
@@ -127,6 +129,8 @@ static void address_ok_test(struct kunit *test)
 	struct lguest *lg = new_lg(test, 16);
 	unsigned int i;
 
+	guard(mutex)(&lg->lock);
+
 	for (i = 0; i < ARRAY_SIZE(cases); i++)
 		KUNIT_EXPECT_EQ_MSG(test, lguest_address_ok(lg, cases[i].gpa, cases[i].len),
 				    cases[i].ok, "gpa %#x len %#x", cases[i].gpa, cases[i].len);
@@ -138,6 +142,8 @@ static void gdt_good_entry_test(struct kunit *test)
 {
 	struct lguest *lg = new_lg(test, 16);
 	u32 lo, hi, got;
+
+	guard(mutex)(&lg->lock);
 
 	seg_desc(0x10000, 16, SEG_DPL(3) | SEG_RW, &lo, &hi);
 	lguest_load_gdt_entry(lg, GDT_ENTRY_TLS_MIN, lo, hi);
@@ -179,9 +185,9 @@ static const struct bad_desc bad_descs[] = {
 	  "reaches the Switcher" },
 	{ "wrapping 4 GiB", FREE_SLOT, 0xfffff000, 2, SEG_DPL(3) | SEG_RW, false,
 	  "reaches the Switcher" },
-	{ "Switcher code slot", GDT_ENTRY_LGUEST_CS, 0, 16, SEG_DPL(1) | SEG_CODE, false,
+	{ "Switcher code slot", LGUEST_GDT_ENTRY_SWITCHER_CS, 0, 16, SEG_DPL(1) | SEG_CODE, false,
 	  "is not the guest's" },
-	{ "Switcher data slot", GDT_ENTRY_LGUEST_DS, 0, 16, SEG_DPL(1) | SEG_RW, false,
+	{ "Switcher data slot", LGUEST_GDT_ENTRY_SWITCHER_DS, 0, 16, SEG_DPL(1) | SEG_RW, false,
 	  "is not the guest's" },
 	{ "TSS slot", GDT_ENTRY_TSS, 0, 16, SEG_DPL(3) | SEG_RW, false, "is not the guest's" },
 	{ "LDT slot", GDT_ENTRY_LDT, 0, 16, SEG_DPL(3) | SEG_RW, false, "is not the guest's" },
@@ -200,6 +206,8 @@ static void gdt_bad_entry_test(struct kunit *test)
 	struct desc_struct before[GDT_ENTRIES];
 	u32 lo, hi;
 
+	guard(mutex)(&lg->lock);
+
 	memcpy(before, lg->gdt, sizeof(before));
 	/* pages 0: as many as reach from 0 to just below the Switcher. */
 	seg_desc(d->base, d->pages ?: lguest_switcher_addr >> PAGE_SHIFT, d->type, &lo, &hi);
@@ -215,6 +223,8 @@ static void first_reason_wins_test(struct kunit *test)
 {
 	struct lguest *lg = new_lg(test, 16);
 
+	guard(mutex)(&lg->lock);
+
 	lguest_load_gdt_entry(lg, GDT_ENTRY_TSS, 0, 0);
 	lguest_load_idt_entry(lg, 256, 0, 0);
 	expect_killed(test, lg, "GDT entry");
@@ -226,6 +236,8 @@ static void first_reason_wins_test(struct kunit *test)
 static void selector_test(struct kunit *test)
 {
 	struct lguest *lg = new_lg(test, 16);
+
+	guard(mutex)(&lg->lock);
 
 	KUNIT_EXPECT_TRUE(test, lguest_selector_ok(lg, KERNEL_CS1, 1, true));
 	KUNIT_EXPECT_TRUE(test, lguest_selector_ok(lg, KERNEL_DS1, 1, false));
@@ -248,6 +260,8 @@ static void iret_test(struct kunit *test)
 {
 	struct lguest *lg = new_lg(test, 16);
 	u32 limit = lguest_segment_limit(lg, KERNEL_CS1);
+
+	guard(mutex)(&lg->lock);
 
 	KUNIT_EXPECT_LT(test, (unsigned long)limit, lguest_switcher_addr);
 	KUNIT_EXPECT_TRUE(test, lguest_iret_ok(lg, KERNEL_CS1, KERNEL_DS1, 0));
@@ -274,6 +288,8 @@ static void idt_good_gate_test(struct kunit *test)
 {
 	struct lguest *lg = new_lg(test, 16);
 	u32 lo, hi;
+
+	guard(mutex)(&lg->lock);
 
 	gate(KERNEL_CS1, 0xc0101000, GATE_TRAP32 | GATE_DPL_BITS(3), &lo, &hi);
 	lguest_load_idt_entry(lg, IA32_SYSCALL_VECTOR, lo, hi);
@@ -317,6 +333,8 @@ static void idt_bad_gate_test(struct kunit *test)
 	struct lguest *lg = new_lg(test, 16);
 	u32 lo, hi, v;
 
+	guard(mutex)(&lg->lock);
+
 	gate(g->sel, 0xc0101000, g->type, &lo, &hi);
 	lguest_load_idt_entry(lg, g->vector, lo, hi);
 	expect_killed(test, lg, g->why);
@@ -332,6 +350,8 @@ static void idt_ring2_code_test(struct kunit *test)
 {
 	struct lguest *lg = new_lg(test, 16);
 	u32 lo, hi;
+
+	guard(mutex)(&lg->lock);
 
 	set_desc(lg, FREE_SLOT, 0, 16, SEG_DPL(2) | SEG_CODE | SEG_RW);
 	gate(FREE_SLOT << 3 | 1, 0x1000, GATE_INT32 | GATE_DPL_BITS(1), &lo, &hi);
@@ -353,6 +373,8 @@ static void real_idt_test(struct kunit *test)
 	gate_desc *g;
 	u32 lo, hi;
 	unsigned int i;
+
+	guard(mutex)(&lg->lock);
 
 	KUNIT_ASSERT_NOT_NULL(test, idt);
 	for (i = 0; i < ARRAY_SIZE(dpl3); i++) {
@@ -511,7 +533,8 @@ static struct lguest *new_shadow_guest(struct kunit *test)
 	lg->page_offset = 0xc0000000;
 	/* Registered first: lguest_free_pagetables() undoes a partial setup. */
 	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, free_shadow_guest, lg), 0);
-	KUNIT_ASSERT_EQ(test, lguest_init_pagetables(lg), 0);
+	scoped_guard(mutex, &lg->lock)
+		KUNIT_ASSERT_EQ(test, lguest_init_pagetables(lg), 0);
 	guest_tables(test, lg, SH_TOP, SH_VA);
 	put_guest(test, lg, guest_pte_gpa(SH_VA), SH_FRAME | SH_USER);
 	return lg;
@@ -528,6 +551,8 @@ static void shadow_fill_test(struct kunit *test)
 	s64 pinned = atomic64_read(&current->mm->pinned_vm);
 	u32 mmio = 0, gpa = 0;
 	pteval_t spte;
+
+	guard(mutex)(&lg->lock);
 
 	lguest_new_pagetable(lg, SH_TOP, 0, 0);
 	expect_alive(test, lg);
@@ -565,6 +590,8 @@ static void shadow_refuse_test(struct kunit *test)
 	struct lguest *lg = new_shadow_guest(test);
 	u32 mmio = 0;
 
+	guard(mutex)(&lg->lock);
+
 	put_guest(test, lg, guest_pte_gpa(SH_VA), SH_FRAME | _PAGE_PRESENT | _PAGE_ACCESSED);
 	lguest_new_pagetable(lg, SH_TOP, 0, 0);
 	/* Read-only, kernel-only: a user access or a write is the guest's fault. */
@@ -586,11 +613,40 @@ static void shadow_refuse_test(struct kunit *test)
 	expect_alive(test, lg);
 }
 
+/*
+ * What the directory entry takes away goes into the shadow, never into the
+ * guest's own entry: marking it accessed must leave its rights as the guest
+ * wrote them.  Under PAE, NX in the directory entry counts as well.
+ */
+static void shadow_upper_rights_test(struct kunit *test)
+{
+	struct lguest *lg = new_shadow_guest(test);
+	pteval_t pte = SH_FRAME | _PAGE_PRESENT | _PAGE_RW | _PAGE_USER;
+	pteval_t nx = __supported_pte_mask & _PAGE_NX;
+	u32 mmio = 0;
+
+	guard(mutex)(&lg->lock);
+
+	put_guest(test, lg, guest_pte_gpa(SH_VA), pte);
+	put_guest(test, lg, SH_PDE, SH_PTES | _PAGE_PRESENT | _PAGE_USER | _PAGE_ACCESSED | nx);
+	lguest_new_pagetable(lg, SH_TOP, 0, 0);
+	if (nx)
+		KUNIT_EXPECT_EQ(test, lguest_demand_page(lg, SH_VA, X86_PF_USER | X86_PF_INSTR,
+							 &mmio), 0);
+	KUNIT_EXPECT_EQ(test, lguest_demand_page(lg, SH_VA, X86_PF_USER, &mmio), 1);
+	expect_alive(test, lg);
+	KUNIT_EXPECT_EQ(test, get_guest(test, lg, guest_pte_gpa(SH_VA)), pte | _PAGE_ACCESSED);
+	KUNIT_EXPECT_FALSE(test, shadow_of(lg, SH_VA) & _PAGE_RW);
+	KUNIT_EXPECT_EQ(test, shadow_of(lg, SH_VA) & _PAGE_NX, nx);
+}
+
 /* A changed guest entry is forgotten, as a TLB flush of that page. */
 static void shadow_set_pte_test(struct kunit *test)
 {
 	struct lguest *lg = new_shadow_guest(test);
 	u32 mmio = 0;
+
+	guard(mutex)(&lg->lock);
 
 	lguest_new_pagetable(lg, SH_TOP, 0, 0);
 	KUNIT_ASSERT_EQ(test, lguest_demand_page(lg, SH_VA, X86_PF_USER, &mmio), 1);
@@ -612,6 +668,8 @@ static void shadow_switch_test(struct kunit *test)
 {
 	struct lguest *lg = new_shadow_guest(test);
 	u32 mmio = 0;
+
+	guard(mutex)(&lg->lock);
 
 	guest_tables(test, lg, SH_TOP2, SH_VA);
 	lguest_new_pagetable(lg, SH_TOP, 7, 1);
@@ -668,6 +726,8 @@ static void shadow_bad_entry_test(struct kunit *test)
 	struct lguest *lg = new_shadow_guest(test);
 	u32 mmio = 0;
 
+	guard(mutex)(&lg->lock);
+
 	if (t->load_only) {
 		/* The Switcher's directory slot, filled in by the guest. */
 		guest_tables(test, lg, SH_TOP2, lguest_switcher_addr);
@@ -688,10 +748,12 @@ static void shadow_switcher_slot_test(struct kunit *test)
 	struct lguest *lg = new_shadow_guest(test);
 	u32 mmio = 0, gpa = 0;
 
-	lguest_set_pte(lg, SH_TOP, lguest_switcher_addr + PAGE_SIZE, SH_FRAME | SH_USER);
+	scoped_guard(mutex, &lg->lock)
+		lguest_set_pte(lg, SH_TOP, lguest_switcher_addr + PAGE_SIZE, SH_FRAME | SH_USER);
 	expect_killed(test, lg, "in the Switcher's area");
 	lg = new_shadow_guest(test);
-	lguest_set_pmd(lg, SH_TOP, lguest_switcher_addr, SH_PTES | SH_USER);
+	scoped_guard(mutex, &lg->lock)
+		lguest_set_pmd(lg, SH_TOP, lguest_switcher_addr, SH_PTES | SH_USER);
 	expect_killed(test, lg, "in the Switcher's area");
 
 	/*
@@ -699,6 +761,7 @@ static void shadow_switcher_slot_test(struct kunit *test)
 	 * maps the slot gets neither a translation nor a shadow there.
 	 */
 	lg = new_shadow_guest(test);
+	guard(mutex)(&lg->lock);
 	lguest_new_pagetable(lg, SH_TOP, 0, 0);
 	guest_tables(test, lg, SH_TOP, lguest_switcher_addr);
 	put_guest(test, lg, guest_pte_gpa(lguest_switcher_addr), SH_FRAME | SH_USER);
@@ -725,6 +788,7 @@ static struct kunit_case lguest_check_cases[] = {
 static struct kunit_case lguest_shadow_cases[] = {
 	KUNIT_CASE(shadow_fill_test),
 	KUNIT_CASE(shadow_refuse_test),
+	KUNIT_CASE(shadow_upper_rights_test),
 	KUNIT_CASE(shadow_set_pte_test),
 	KUNIT_CASE(shadow_switch_test),
 	KUNIT_CASE_PARAM(shadow_bad_entry_test, bad_table_gen_params),

@@ -13,6 +13,8 @@
  * afresh on the same file: that is a reboot, and it works even after the
  * Launcher gave up the privileges it needed to open /dev/lguest.
  */
+#define pr_fmt(fmt) "lguest: " fmt
+
 #include <linux/module.h>
 #include <linux/debugfs.h>
 #include <linux/seq_file.h>
@@ -25,6 +27,7 @@
 #include <linux/sched.h>
 #include <linux/sched/task.h>
 #include <linux/sched/mm.h>
+#include <linux/cpufeature.h>
 #include "lg.h"
 
 /* One ABI for 32- and 64-bit Launchers: no implicit padding anywhere. */
@@ -104,10 +107,16 @@ static int lguest_open(struct inode *inode, struct file *file)
 /* Free what one boot of the guest holds, and forget all of it. */
 static void lguest_end_boot(struct lguest *lg)
 {
+	/*
+	 * The timer exists once lg->tsk does (both come with the first setup that
+	 * succeeds).  Stop it before irqs_pending is cleared below, or an old
+	 * tick could reach the next boot.
+	 */
 	if (lg->tsk)
 		hrtimer_cancel(&lg->timer);
 	lguest_free_pagetables(lg);
 	kfree(lg->fpu);
+	/* This also forgets the pointers just freed. */
 	memset(&lg->boot, 0, sizeof(lg->boot));
 }
 
@@ -118,6 +127,11 @@ static int lguest_reset(struct lguest *lg)
 		return -EBUSY;
 	if (lg->tsk != current)
 		return -EPERM;
+	/*
+	 * LGUEST_IRQ and LGUEST_BREAK refuse from now on.  One already past its
+	 * check sets a bit that the clearing below may or may not catch, and
+	 * lg->tsk, outside the boot group, stays valid for its wake-up.
+	 */
 	WRITE_ONCE(lg->set_up, false);
 	lguest_end_boot(lg);
 	return 0;
@@ -129,6 +143,11 @@ static bool setup_ok(const struct lguest_setup *s)
 	u64 mem_end = (u64)s->mem_pages << PAGE_SHIFT;
 	u64 mmio_end = (u64)s->mmio_base + s->mmio_size;
 
+	/*
+	 * Unknown flags are refused, so they can be given a meaning later.  The
+	 * guest's memory must be whole pages of the Launcher's user address
+	 * space: every later access is a user copy or a pin from there.
+	 */
 	if (s->flags || s->reserved || !s->mem_pages || (s->mem_base & ~PAGE_MASK) ||
 	    !access_ok((void __user *)(unsigned long)s->mem_base, mem_end) ||
 	    s->mem_base + mem_end > TASK_SIZE)
@@ -139,6 +158,10 @@ static bool setup_ok(const struct lguest_setup *s)
 	    (s->mmio_size && s->mmio_base < mem_end) ||
 	    (s->page_offset & ~PAGE_MASK))
 		return false;
+	/*
+	 * Both are guest-physical, as the guest has no page tables yet: its
+	 * first instruction and its boot parameters must be in its memory.
+	 */
 	return s->entry < mem_end && s->boot_params < mem_end;
 }
 
@@ -152,6 +175,7 @@ static int lguest_setup(struct lguest *lg, const struct lguest_setup __user *arg
 	struct lguest_setup s;
 	int err;
 
+	/* Checked and used from this one copy only. */
 	if (copy_from_user(&s, arg, sizeof(s)))
 		return -EFAULT;
 	if (lg->set_up) {
@@ -166,16 +190,31 @@ static int lguest_setup(struct lguest *lg, const struct lguest_setup __user *arg
 		return -EINVAL;
 
 	if (!lg->regs_page) {
+		/*
+		 * Kept across reboots.  It is zeroed because it is mapped into the guest
+		 * as its register page.
+		 */
 		lg->regs_page = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
 		if (!lg->regs_page)
 			return -ENOMEM;
+		/*
+		 * struct lguest_regs ends at the end of the page, where the CPU's trap
+		 * frame lands (x86/switcher.h).
+		 */
 		lg->regs = page_address(lg->regs_page) + LGP_REGS;
 	}
 	if (!lg->mm) {
 		lg->mm = current->mm;
+		/*
+		 * mmgrab() keeps the mm_struct, not the address space: enough to
+		 * uncharge the pins from when the file is closed, perhaps after the
+		 * Launcher has exited, and no later process can get an mm at the
+		 * same address and pass the checks above.
+		 */
 		mmgrab(lg->mm);
 	}
 
+	/* lguest_init_pagetables() and the guest setup below work from these. */
 	lg->mem_base = s.mem_base;
 	lg->mem_pages = s.mem_pages;
 	lg->mmio_base = s.mmio_base;
@@ -191,6 +230,10 @@ static int lguest_setup(struct lguest *lg, const struct lguest_setup __user *arg
 
 	if (!lg->tsk) {
 		lguest_setup_timer(lg);
+		/*
+		 * The reference keeps the task_struct for other threads' wake-ups, and the
+		 * timer's, even after this thread exits.
+		 */
 		lg->tsk = get_task_struct(current);
 		stats_debugfs_add(lg);
 	}
@@ -209,6 +252,10 @@ static long lguest_run(struct lguest *lg, struct lguest_exit __user *arg)
 	/* After an execve() the memory the guest was set up with is gone. */
 	if (lg->tsk != current || lg->mm != current->mm)
 		return -EPERM;
+	/*
+	 * A guest that shut down stays down until the Launcher sets it up again;
+	 * a dead one only reports why (lguest_run_guest()).
+	 */
 	if (lg->stopped)
 		return -ESHUTDOWN;
 	err = lguest_run_guest(lg, &exit);
@@ -231,6 +278,10 @@ static void regs_to_user(const struct lguest_regs *r, struct lguest_vcpu_regs *u
 /* The Launcher may change anything a guest could, nothing more. */
 static int regs_from_user(struct lguest *lg, const struct lguest_vcpu_regs *u)
 {
+	/*
+	 * Work on a copy: trapnum and errcode are kept, and a refusal leaves the
+	 * registers as they were.
+	 */
 	struct lguest_regs r = *lg->regs;
 
 	r.eax = u->eax;
@@ -249,6 +300,12 @@ static int regs_from_user(struct lguest *lg, const struct lguest_vcpu_regs *u)
 	r.es = u->es;
 	r.fs = u->fs;
 	r.gs = u->gs;
+	/*
+	 * The same test the next entry applies (sanitize_regs()), so the Launcher
+	 * hears of a bad %cs, %ss or eip now, as -EINVAL, rather than through a
+	 * dead guest.  Bad data selectors are cleared at entry, and eflags is
+	 * masked there, as for the guest itself.
+	 */
 	if (!lguest_iret_ok(lg, r.cs, r.ss, r.eip))
 		return -EINVAL;
 	*lg->regs = r;
@@ -275,6 +332,11 @@ static long lguest_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		/* Pairs with lguest_setup(): lg->tsk is valid once set_up is. */
 		if (!smp_load_acquire(&lg->set_up))
 			return -ENOENT;
+		/*
+		 * irq comes from user space: no out-of-bounds bit under speculation
+		 * either.  A halted guest is woken; a running one takes the interrupt at
+		 * its next exit.
+		 */
 		set_bit(array_index_nospec(irq, LGUEST_IRQS), lg->irqs_pending);
 		wake_up_process(lg->tsk);
 		return 0;
@@ -283,11 +345,21 @@ static long lguest_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		if (!smp_load_acquire(&lg->set_up))
 			return -ENOENT;
 		WRITE_ONCE(lg->break_out, true);
+		/*
+		 * The wake-up is for a halted guest.  A running one gets an IPI: the
+		 * interrupt takes the CPU out of the guest, and the run loop checks
+		 * break_out before it enters again.
+		 */
 		wake_up_process(lg->tsk);
 		kick_process(lg->tsk);
 		return 0;
 	}
 
+	/*
+	 * The rest need the lock, which LGUEST_RUN holds for the whole run: the
+	 * guest is not running while its registers are read or replaced, and a
+	 * second thread waiting here can still be interrupted.
+	 */
 	if (mutex_lock_interruptible(&lg->lock))
 		return -EINTR;
 	switch (cmd) {
@@ -299,6 +371,7 @@ static long lguest_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		break;
 	case LGUEST_GET_REGS:
 		ret = -ENOENT;
+		/* Before a setup succeeds, lg->regs may not even exist. */
 		if (!lg->set_up)
 			break;
 		regs_to_user(lg->regs, &uregs);
@@ -308,6 +381,7 @@ static long lguest_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		ret = -ENOENT;
 		if (!lg->set_up)
 			break;
+		/* Under the lock, so consistent, unlike the debugfs file. */
 		ret = copy_to_user(uarg, &lg->stats, sizeof(lg->stats)) ? -EFAULT : 0;
 		break;
 	case LGUEST_SET_REGS:
@@ -331,6 +405,12 @@ static int lguest_release(struct inode *inode, struct file *file)
 {
 	struct lguest *lg = file->private_data;
 
+	/*
+	 * Removing the stats file waits for any reader still in stats_show(),
+	 * which uses lg.  The timer, which uses lg->tsk, is stopped in
+	 * lguest_end_boot() before the reference to the task is dropped, and the
+	 * CPUs' pages must forget lg before it is freed.
+	 */
 	debugfs_remove_recursive(lg->debugfs);
 	lguest_end_boot(lg);
 	lguest_arch_forget(lg);
@@ -358,7 +438,7 @@ static struct miscdevice lguest_dev = {
 	.fops	= &lguest_fops,
 };
 
-int __init lguest_device_init(void)
+static int __init lguest_device_init(void)
 {
 	int err = misc_register(&lguest_dev);
 
@@ -367,8 +447,57 @@ int __init lguest_device_init(void)
 	return err;
 }
 
-void lguest_device_remove(void)
+static void lguest_device_remove(void)
 {
 	misc_deregister(&lguest_dev);
 	debugfs_remove_recursive(lguest_debugfs);
 }
+
+/*
+ * H:025 Loading the module builds the house from the ground up: the
+ * Switcher's pages, the page table that maps them into guests, each CPU's
+ * GDT slots and state pages, and only then the door, /dev/lguest.
+ */
+static int __init lguest_init(void)
+{
+	int err;
+
+	if (boot_cpu_has(X86_FEATURE_LGUEST)) {
+		pr_err("cannot run guests inside a guest\n");
+		return -EPERM;
+	}
+	err = lguest_switcher_map();
+	if (err)
+		return err;
+	err = lguest_switcher_pte_init();
+	if (err)
+		goto unmap;
+	err = lguest_arch_host_init();
+	if (err)
+		goto free_ptes;
+	err = lguest_device_init();
+	if (err)
+		goto arch_fini;
+	return 0;
+
+arch_fini:
+	lguest_arch_host_fini();
+free_ptes:
+	lguest_switcher_pte_fini();
+unmap:
+	lguest_switcher_unmap();
+	return err;
+}
+
+static void __exit lguest_exit(void)
+{
+	lguest_device_remove();
+	lguest_arch_host_fini();
+	lguest_switcher_pte_fini();
+	lguest_switcher_unmap();
+}
+
+module_init(lguest_init);
+module_exit(lguest_exit);
+MODULE_DESCRIPTION("lguest: a hypervisor for 32-bit paravirtualized Linux guests");
+MODULE_LICENSE("GPL");

@@ -56,6 +56,10 @@ typedef u64 lg_pte_t;
 #define LG_PTRS		512			/* entries per table page */
 #define LG_PDE_SHIFT	21
 #define LG_PFN_MASK	0x000ffffffffff000ULL
+/*
+ * Only if the host turned NX on (EFER.NXE): otherwise bit 63 is reserved, and
+ * an entry with it set faults.
+ */
 #define LG_NX		(__supported_pte_mask & _PAGE_NX)
 #else
 typedef u32 lg_pte_t;
@@ -65,6 +69,12 @@ typedef u32 lg_pte_t;
 #define LG_NX		0
 #endif
 
+/*
+ * What of a guest entry its shadow keeps.  Not the caching bits (PWT, PCD,
+ * PAT): a page mapped with two memory types at once is undefined on x86, and
+ * the host maps these pages write-back.  Nor the global bit, which means
+ * nothing without CR4.PGE, nor the bits left for software to use.
+ */
 #define LG_PTE_KEEP	(_PAGE_PRESENT | _PAGE_RW | _PAGE_USER | _PAGE_ACCESSED | \
 			 _PAGE_DIRTY | LG_NX)
 #define LG_TABLE_FLAGS	(_PAGE_PRESENT | _PAGE_RW | _PAGE_USER | _PAGE_ACCESSED)
@@ -99,11 +109,16 @@ static bool shared_va(struct lguest *lg, u64 va)
 
 static void *table_va(lg_pte_t entry)
 {
+	/* Only for our own table pages: lowmem, from get_zeroed_page(). */
 	return __va((unsigned long)(entry & LG_PFN_MASK));
 }
 
 static void *alloc_table(struct lguest *lg)
 {
+	/*
+	 * Charged to the Launcher's memory cgroup: the guest decides how many
+	 * of these we make.
+	 */
 	void *page = (void *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
 
 	if (page)
@@ -129,6 +144,11 @@ static lg_pte_t *shadow_dir_entry(struct lguest *lg, struct lg_pgdir *pg, u32 va
 #ifdef CONFIG_X86_PAE
 	lg_pte_t *pdpte = &dir[va >> 30];
 
+	/*
+	 * The CPU reads the four PDPT entries when CR3 is loaded, not on each
+	 * walk.  The Switcher loads CR3 on every entry, and the guest is not
+	 * running while we change them.
+	 */
 	if (!(*pdpte & _PAGE_PRESENT)) {
 		void *pmd;
 
@@ -158,6 +178,10 @@ static lg_pte_t *kernel_pte_page(struct lguest *lg, u32 va)
 {
 	void **ptes = &lg->kernel_ptes[va >> LG_PDE_SHIFT];
 
+	/*
+	 * The other shadows learn of a new page through the generation:
+	 * give_kernel_half() adds it to each when it is next loaded.
+	 */
 	if (!*ptes) {
 		*ptes = alloc_table(lg);
 		if (*ptes)
@@ -207,6 +231,11 @@ static void give_kernel_half(struct lguest *lg, struct lg_pgdir *pg)
 	for (i = 0; i < LG_DIR_ENTRIES; i++) {
 		if (!lg->kernel_ptes[i])
 			continue;
+		/*
+		 * A present entry in the kernel half can only be the shared
+		 * page already.  If the PAE middle level cannot be had now, a
+		 * fault fills the entry later (shadow_pte()).
+		 */
 		pde = shadow_pde(lg, pg, i << LG_PDE_SHIFT, true);
 		if (pde && !(*pde & _PAGE_PRESENT)) {
 			*pde = __pa(lg->kernel_ptes[i]) | LG_TABLE_FLAGS;
@@ -226,6 +255,10 @@ static void release_middle(struct lguest *lg, struct lg_pgdir *pg, u64 start, u6
 	lg_pte_t *pdpte;
 	u64 va;
 
+	/*
+	 * Only gigabytes the range covers whole: one cut short still holds
+	 * entries outside it.
+	 */
 	for (va = ALIGN(start, 1ULL << 30); va + (1ULL << 30) <= end; va += 1ULL << 30) {
 		pdpte = &((lg_pte_t *)pg->top)[va >> 30];
 		if (va >> 30 == lguest_switcher_addr >> 30 || !(*pdpte & _PAGE_PRESENT))
@@ -261,6 +294,10 @@ static void release_range(struct lguest *lg, struct lg_pgdir *pg, u64 start, u64
 			release_pte_page(lg, pde);
 	}
 	release_middle(lg, pg, start, end);
+	/*
+	 * A big flush frees many pages, and every caller runs in the Launcher's
+	 * thread with interrupts on.
+	 */
 	cond_resched();
 }
 
@@ -273,6 +310,10 @@ static void release_everywhere(struct lguest *lg, u64 start, u64 end)
 	for (i = 0; i < LG_PGDIRS; i++)
 		if (lg->pgdirs[i].top)
 			release_range(lg, &lg->pgdirs[i], start, end);
+	/*
+	 * Now that no shadow points at them, the shared pages of the range can
+	 * go.  There is no array if lguest_init_pagetables() failed early.
+	 */
 	if (!lg->kernel_ptes)
 		return;
 	for (va = start; va < end; va += 1U << LG_PDE_SHIFT) {
@@ -300,7 +341,9 @@ static void release_user(struct lguest *lg, struct lg_pgdir *pg)
 struct lg_walk {
 	lg_pte_t gpte;
 	u32 gpte_gpa;
-	lg_pte_t denied;
+	lg_pte_t raw;		/* the guest's entry, as its memory holds it */
+	lg_pte_t denied;	/* rights bits the upper levels clear ... */
+	lg_pte_t nx;		/* ... and NX, which they may add */
 };
 
 /*
@@ -317,8 +360,17 @@ static bool walk_guest(struct lguest *lg, u32 gtop, u32 va, struct lg_walk *w)
 	lg_pte_t pdpte;
 
 	lguest_read(lg, &pdpte, gtop + (va >> 30) * sizeof(pdpte), sizeof(pdpte));
+	/*
+	 * A failed read (the Launcher may have unmapped the memory) has killed
+	 * the guest and given zero.
+	 */
 	if (!(pdpte & _PAGE_PRESENT) || lg->dead)
 		return false;
+	/*
+	 * The frame is checked while the entry is 64 bits wide: cut to the u32
+	 * address below, a frame above 4 GiB would wrap around into the guest's
+	 * memory, and the walk would go on at the wrong place.
+	 */
 	if ((pdpte & LG_PFN_MASK) >> PAGE_SHIFT >= lg->mem_pages) {
 		lguest_kill(lg, "page directory for %#x is beyond its memory", va);
 		return false;
@@ -334,6 +386,10 @@ static bool walk_guest(struct lguest *lg, u32 gtop, u32 va, struct lg_walk *w)
 		lguest_kill(lg, "large page at %#x", va);
 		return false;
 	}
+	/*
+	 * The same for the PTE page (under PAE, before w->gpte_gpa cuts its
+	 * address to 32 bits).
+	 */
 	if ((pde & LG_PFN_MASK) >> PAGE_SHIFT >= lg->mem_pages) {
 		lguest_kill(lg, "page table for %#x is beyond its memory", va);
 		return false;
@@ -342,9 +398,14 @@ static bool walk_guest(struct lguest *lg, u32 gtop, u32 va, struct lg_walk *w)
 	lguest_read(lg, &w->gpte, w->gpte_gpa, sizeof(w->gpte));
 	if (lg->dead)
 		return false;
-	/* Rights are those of both levels. */
+	/*
+	 * Rights are those of both levels, as the CPU would combine them; the
+	 * guest's own entry (raw) keeps what the guest wrote there.
+	 */
+	w->raw = w->gpte;
 	w->denied = ~pde & (_PAGE_RW | _PAGE_USER);
-	w->gpte &= ~w->denied;
+	w->nx = pde & LG_NX;
+	w->gpte = (w->gpte & ~w->denied) | w->nx;
 	return true;
 }
 
@@ -360,6 +421,10 @@ static bool unpaged_entry(struct lguest *lg, u32 va, struct lg_walk *w)
 		gpa = va - lg->page_offset;
 	else
 		return false;
+	/*
+	 * There is no guest entry to set accessed and dirty in, so they are set
+	 * from the start.  No _PAGE_USER: these are for the guest kernel.
+	 */
 	w->gpte = (gpa & PAGE_MASK) | _PAGE_PRESENT | _PAGE_RW | _PAGE_ACCESSED | _PAGE_DIRTY;
 	return true;
 }
@@ -368,6 +433,10 @@ static bool guest_entry(struct lguest *lg, u32 va, struct lg_walk *w)
 {
 	struct lg_pgdir *pg = &lg->pgdirs[lg->cur_pgdir];
 
+	/*
+	 * Unless a walk finds an entry, there is none to write accessed and
+	 * dirty back to.
+	 */
 	w->gpte_gpa = 0;
 	if (pg->gpgdir == LG_UNPAGED)
 		return unpaged_entry(lg, va, w);
@@ -384,6 +453,11 @@ static bool pin_frames(struct lguest *lg, u32 pfn, unsigned int n, bool complain
 {
 	long got;
 
+	/*
+	 * Charge first, and take the charge back if it is over: checking and
+	 * then adding would let two pinners of one mm (another guest of this
+	 * Launcher, say) pass the limit together.
+	 */
 	if (atomic64_add_return(n, &lg->mm->pinned_vm) > lg->pin_limit) {
 		atomic64_sub(n, &lg->mm->pinned_vm);
 		if (complain)
@@ -391,8 +465,18 @@ static bool pin_frames(struct lguest *lg, u32 pfn, unsigned int n, bool complain
 				    lg->pin_limit);
 		return false;
 	}
+	/*
+	 * FOLL_WRITE breaks any copy-on-write sharing now, so the page pinned
+	 * is the one the Launcher's mapping keeps.  FOLL_LONGTERM, as the pin
+	 * lasts as long as the guest: the page is first moved out of movable
+	 * and CMA memory, where it would stand in the way of migration.
+	 */
 	got = pin_user_pages_fast(lg->mem_base + ((unsigned long)pfn << PAGE_SHIFT), n,
 				  FOLL_WRITE | FOLL_LONGTERM, &lg->pinned[pfn]);
+	/*
+	 * An error counts as nothing pinned; the charge for what was not pinned
+	 * goes back.
+	 */
 	got = max(got, 0L);
 	atomic64_sub(n - got, &lg->mm->pinned_vm);
 	lg->stats.pins += got;
@@ -411,13 +495,26 @@ static struct page *guest_page(struct lguest *lg, u32 pfn)
 {
 	u32 base, n, i;
 
+	/*
+	 * pfn comes from a guest entry.  The caller's bound check must hold
+	 * under speculation too, or the guest could steer this load of
+	 * lg->pinned[] beyond the array.
+	 */
 	pfn = array_index_nospec(pfn, lg->mem_pages);
 	if (lg->pinned[pfn])
 		return lg->pinned[pfn];
+	/*
+	 * The chunk only if none of it is pinned: pin_frames() fills every slot
+	 * it pins, and a frame pinned twice would be unpinned only once.
+	 */
 	base = pfn & ~(LG_PIN_CHUNK - 1);
 	n = min_t(unsigned long, LG_PIN_CHUNK, lg->mem_pages - base);
 	for (i = base; i < base + n && !lg->pinned[i]; i++)
 		;
+	/*
+	 * The chunk is a guess, and may fail or stop short of pfn: then pfn is
+	 * pinned alone, and only that failure kills the guest.
+	 */
 	if (i == base + n && pin_frames(lg, base, n, false) && lg->pinned[pfn])
 		return lg->pinned[pfn];
 	return pin_frames(lg, pfn, 1, true) ? lg->pinned[pfn] : NULL;
@@ -454,6 +551,10 @@ u32 lguest_unshadow_fault(struct lguest *lg, u32 va)
 {
 	lg_pte_t *spte;
 
+	/*
+	 * A new fault ends what we said of the last one: the caller writes this
+	 * answer next to cr2, in lguest_data.
+	 */
 	lg->unshadowed = 0;
 	if (!lg->data_gpa || !lg->page_offset || va >= lg->page_offset || switcher_va(va))
 		return 0;
@@ -468,8 +569,13 @@ u32 lguest_unshadow_fault(struct lguest *lg, u32 va)
 static lg_pte_t shadow_entry(struct page *page, lg_pte_t gpte)
 {
 	gpte &= LG_PTE_KEEP;
+	/*
+	 * Not dirty yet: read-only, so that the first write faults and
+	 * lguest_demand_page() sets the guest's dirty bit, as the CPU would.
+	 */
 	if (!(gpte & _PAGE_DIRTY))
 		gpte &= ~(lg_pte_t)_PAGE_RW;
+	/* Shifted as an entry: under PAE the host page may lie above 4 GiB. */
 	return ((lg_pte_t)page_to_pfn(page) << PAGE_SHIFT) | gpte;
 }
 
@@ -487,20 +593,35 @@ static void fault_around(struct lguest *lg, lg_pte_t *spte, u32 va, const struct
 	lg_pte_t g[LG_AROUND], *sptes = spte - at;
 	u32 pfn;
 
+	/*
+	 * An aligned group never crosses a PTE page, ours or the guest's, so
+	 * both are reached by offset from the faulting entry.
+	 */
 	lguest_read(lg, g, w->gpte_gpa - at * sizeof(g[0]), sizeof(g));
 	if (lg->dead)
 		return;
 	for (i = 0; i < LG_AROUND; i++) {
-		g[i] &= ~w->denied;
+		/* The directory entry's rights go for the whole group. */
+		g[i] = (g[i] & ~w->denied) | w->nx;
+		/*
+		 * Only what a TLB could hold: entries the guest has used
+		 * already (accessed), since mapping one here sets no bit in it.
+		 * A frame beyond its memory is left to a real fault to judge.
+		 */
 		if (sptes[i] || (g[i] & (_PAGE_PRESENT | _PAGE_ACCESSED)) !=
 		    (_PAGE_PRESENT | _PAGE_ACCESSED) ||
 		    (g[i] & LG_PFN_MASK) >> PAGE_SHIFT >= lg->mem_pages)
 			continue;
 		pfn = (g[i] & LG_PFN_MASK) >> PAGE_SHIFT;
 		pfn = array_index_nospec(pfn, lg->mem_pages);
+		/*
+		 * No pinning here: a guess must not charge the Launcher nor
+		 * kill the guest.
+		 */
 		if (!lg->pinned[pfn])
 			continue;
 		sptes[i] = shadow_entry(lg->pinned[pfn], g[i]);
+		/* The unshadowed page may be among these. */
 		shadowed_again(lg, va + ((int)i - (int)at) * PAGE_SIZE);
 		lg->stats.faults_around++;
 	}
@@ -552,8 +673,20 @@ int lguest_demand_page(struct lguest *lg, u32 va, u32 errcode, u32 *mmio)
 	u64 pfn, gpa;
 	struct page *page;
 
+	lockdep_assert_held(&lg->lock);
+
+	/*
+	 * Nothing of the guest's is ever mapped in the Switcher's slot: a fault
+	 * there is the guest's own.
+	 */
 	if (switcher_va(va) || !guest_entry(lg, va, &w))
 		return 0;
+	/*
+	 * The access must be one the guest's entry allows, by the CPU's rules:
+	 * a write needs RW (CR0.WP is set, so in ring 1 too), user mode needs
+	 * USER, and an instruction fetch needs NX clear.  Otherwise the fault
+	 * is the guest's.
+	 */
 	if (!(w.gpte & _PAGE_PRESENT))
 		return 0;
 	if ((errcode & X86_PF_WRITE) && !(w.gpte & _PAGE_RW))
@@ -564,6 +697,10 @@ int lguest_demand_page(struct lguest *lg, u32 va, u32 errcode, u32 *mmio)
 		return 0;
 
 	pfn = (w.gpte & LG_PFN_MASK) >> PAGE_SHIFT;
+	/*
+	 * Not its memory: the MMIO window, which the Launcher emulates, or an
+	 * entry the guest had no business writing.
+	 */
 	if (pfn >= lg->mem_pages) {
 		gpa = (pfn << PAGE_SHIFT) | (va & ~PAGE_MASK);
 		if (gpa >= lg->mmio_base && gpa - lg->mmio_base < lg->mmio_size) {
@@ -575,11 +712,22 @@ int lguest_demand_page(struct lguest *lg, u32 va, u32 errcode, u32 *mmio)
 		return 0;
 	}
 
+	/*
+	 * Accessed, and dirty for a write, go into the guest's entry as the CPU
+	 * would set them: Linux ages pages and writes them back by these bits.
+	 * With one vCPU, the guest cannot change the entry between our read and
+	 * this write.
+	 */
 	want = w.gpte | _PAGE_ACCESSED;
 	if (errcode & X86_PF_WRITE)
 		want |= _PAGE_DIRTY;
-	if (want != w.gpte && w.gpte_gpa)
-		lguest_write(lg, w.gpte_gpa, &want, sizeof(want));
+	if (w.gpte_gpa) {
+		/* Only those two bits: the rights above are not the entry's. */
+		lg_pte_t raw = w.raw | (want & (_PAGE_ACCESSED | _PAGE_DIRTY));
+
+		if (raw != w.raw)
+			lguest_write(lg, w.gpte_gpa, &raw, sizeof(raw));
+	}
 	if (lg->dead)
 		return 0;
 
@@ -592,6 +740,7 @@ int lguest_demand_page(struct lguest *lg, u32 va, u32 errcode, u32 *mmio)
 	 */
 	if (lg->shadow_pages >= max(max_shadow_pages, 64U))
 		lguest_flush_pagetables(lg, true);
+	/* Only after the flush: it would free the table spte points into. */
 	spte = shadow_pte(lg, pg, va, true);
 	if (!spte) {
 		lguest_kill(lg, "out of memory for shadow page tables");
@@ -599,6 +748,7 @@ int lguest_demand_page(struct lguest *lg, u32 va, u32 errcode, u32 *mmio)
 	}
 	*spte = shadow_entry(page, want);
 	shadowed_again(lg, va);
+	/* Unpaged, there is no guest PTE page to look around in. */
 	if (w.gpte_gpa)
 		fault_around(lg, spte, va, &w);
 	return 1;
@@ -611,6 +761,10 @@ bool lguest_va_to_pa(struct lguest *lg, u32 va, u32 *gpa)
 
 	if (switcher_va(va) || !guest_entry(lg, va, &w) || !(w.gpte & _PAGE_PRESENT))
 		return false;
+	/*
+	 * Only the frame is checked, not the entry's rights: what the host
+	 * reads or writes here is the guest's own memory either way.
+	 */
 	if ((w.gpte & LG_PFN_MASK) >> PAGE_SHIFT >= lg->mem_pages)
 		return false;
 	*gpa = (u32)(w.gpte & LG_PFN_MASK) | (va & ~PAGE_MASK);
@@ -622,6 +776,13 @@ static bool check_switcher_slot(struct lguest *lg, u32 gtop)
 {
 	struct lg_walk w;
 
+	/*
+	 * walk_guest() succeeds once a directory entry covers the slot, even
+	 * with no page in it: that is already too much.  This is checked when a
+	 * page table is first shadowed; after that, faults there are never
+	 * shadowed (switcher_va()), and the hypercalls leave the slot alone or
+	 * kill (guest_range()).
+	 */
 	if (!walk_guest(lg, gtop, lguest_switcher_addr, &w) && !lg->dead)
 		return true;
 	if (!lg->dead)
@@ -654,10 +815,18 @@ void lguest_new_pagetable(struct lguest *lg, u32 gpgdir, u64 ctx, u32 gen)
 {
 	unsigned int i, align = IS_ENABLED(CONFIG_X86_PAE) ? 32 : PAGE_SIZE;
 
+	lockdep_assert_held(&lg->lock);
+
+	/*
+	 * As CR3 would take it: under PAE a 32-byte aligned table of four
+	 * entries, otherwise a page directory of a whole page; all of it in the
+	 * guest's memory.
+	 */
 	if ((gpgdir & (align - 1)) || !lguest_address_ok(lg, gpgdir, align)) {
 		lguest_kill(lg, "bad page table address %#x", gpgdir);
 		return;
 	}
+	/* What cr2_unshadowed said was about the page table we leave. */
 	if (lg->unshadowed)
 		unshadowed_done(lg);
 	/*
@@ -693,6 +862,10 @@ void lguest_new_pagetable(struct lguest *lg, u32 gpgdir, u64 ctx, u32 gen)
 	lg->pgdirs[i].ctx = ctx;
 	lg->pgdirs[i].gen = gen;
 found:
+	/*
+	 * This shadow may lack shared kernel pages made while another was
+	 * loaded.
+	 */
 	lg->cur_pgdir = i;
 	give_kernel_half(lg, &lg->pgdirs[i]);
 }
@@ -703,6 +876,8 @@ found:
  */
 void lguest_flush_pagetables(struct lguest *lg, bool all)
 {
+	lockdep_assert_held(&lg->lock);
+
 	lg->stats.shadow_flushes++;
 	trace_lguest_flush(all);
 	if (all)
@@ -734,14 +909,25 @@ void lguest_set_pte(struct lguest *lg, u32 gpgdir, u32 vaddr, u64 val)
 	lg_pte_t *spte;
 	unsigned int i;
 
+	lockdep_assert_held(&lg->lock);
+
 	if (!guest_range(lg, vaddr, "page table entry"))
 		return;
+	/*
+	 * val is not needed: like a TLB, we only forget the old entry, and the
+	 * next fault reads the new one from the guest's table.  A kernel entry
+	 * is in the shared page, so one store reaches every shadow.
+	 */
 	if (shared_va(lg, vaddr)) {
 		spte = lg->kernel_ptes[vaddr >> LG_PDE_SHIFT];
 		if (spte)
 			spte[(vaddr >> PAGE_SHIFT) & (LG_PTRS - 1)] = 0;
 		return;
 	}
+	/*
+	 * A user entry can only be in the shadow of gpgdir; anything else may
+	 * be in every shadow.
+	 */
 	for (i = 0; i < LG_PGDIRS; i++) {
 		if (lg->pgdirs[i].gpgdir == LG_NO_PGDIR ||
 		    (user && lg->pgdirs[i].gpgdir != gpgdir))
@@ -757,6 +943,13 @@ void lguest_set_pmd(struct lguest *lg, u32 gpgdir, u32 vaddr, u64 val)
 {
 	u32 start = vaddr & ~((1U << LG_PDE_SHIFT) - 1);
 
+	lockdep_assert_held(&lg->lock);
+
+	/*
+	 * val is not needed either.  The range goes from every shadow: a kernel
+	 * directory entry is in all of them, and its shared PTE page must go
+	 * too.
+	 */
 	if (guest_range(lg, start, "page directory entry"))
 		release_everywhere(lg, start, (u64)start + (1U << LG_PDE_SHIFT));
 }
@@ -769,6 +962,8 @@ void lguest_set_pmd(struct lguest *lg, u32 gpgdir, u32 vaddr, u64 val)
 void lguest_set_pgd(struct lguest *lg, u32 gpgdir, u32 vaddr)
 {
 	u32 start = vaddr & ~((1U << 30) - 1);
+
+	lockdep_assert_held(&lg->lock);
 
 	if (!IS_ENABLED(CONFIG_X86_PAE)) {
 		lguest_kill(lg, "LHCALL_SET_PGD without PAE");
@@ -789,8 +984,17 @@ unsigned long lguest_map_switcher(struct lguest *lg, int cpu)
 	lg_pte_t *pde = shadow_dir_entry(lg, pg, lguest_switcher_addr, false);
 	unsigned int regs = SWITCHER_CODE_PAGES + 2 * cpu;
 
+	/*
+	 * This CPU's PTE page maps the code and this CPU's state page; now it
+	 * gets this vCPU's register page too: writable, for the trap frame the
+	 * CPU pushes there, and never executable.
+	 */
 	ptes[regs] = ((lg_pte_t)page_to_pfn(lg->regs_page) << PAGE_SHIFT) |
 		_PAGE_PRESENT | _PAGE_RW | _PAGE_ACCESSED | _PAGE_DIRTY | LG_NX;
+	/*
+	 * No _PAGE_USER at this level: ring 3 reaches nothing in the slot,
+	 * whatever the PTEs say.
+	 */
 	*pde = __pa(ptes) | _PAGE_PRESENT | _PAGE_RW | _PAGE_ACCESSED;
 	return __pa(pg->top);
 }
@@ -814,10 +1018,20 @@ int lguest_init_pagetables(struct lguest *lg)
 {
 	unsigned int i;
 
+	lockdep_assert_held(&lg->lock);
+
+	/*
+	 * Both charged to the Launcher's memory cgroup.  A pointer per guest
+	 * frame comes to megabytes for a big guest, hence kvcalloc().
+	 */
 	lg->pinned = kvcalloc(lg->mem_pages, sizeof(*lg->pinned), GFP_KERNEL_ACCOUNT);
 	lg->kernel_ptes = kcalloc(LG_DIR_ENTRIES, sizeof(*lg->kernel_ptes), GFP_KERNEL_ACCOUNT);
 	if (!lg->pinned || !lg->kernel_ptes)
 		return -ENOMEM;
+	/*
+	 * Taken once, at setup.  CAP_IPC_LOCK lifts the limit, as it does for
+	 * mlock().
+	 */
 	lg->pin_limit = capable(CAP_IPC_LOCK) ? ULONG_MAX :
 		rlimit(RLIMIT_MEMLOCK) >> PAGE_SHIFT;
 	for (i = 0; i < LG_PGDIRS; i++) {
@@ -829,6 +1043,10 @@ int lguest_init_pagetables(struct lguest *lg)
 		if (!shadow_dir_entry(lg, &lg->pgdirs[i], lguest_switcher_addr, true))
 			return -ENOMEM;
 	}
+	/*
+	 * The guest starts without page tables: unpaged_entry() maps its
+	 * memory.
+	 */
 	lg->pgdirs[0].gpgdir = LG_UNPAGED;
 	lg->cur_pgdir = 0;
 	return 0;
@@ -853,6 +1071,7 @@ void lguest_free_pagetables(struct lguest *lg)
 		lg->pgdirs[i].top = NULL;
 		lg->pgdirs[i].gpgdir = LG_NO_PGDIR;
 	}
+	/* Last: no table we keep may still point at a page we unpin. */
 	unpin_guest_memory(lg);
 	WARN_ON_ONCE(lg->shadow_pages);
 	lg->shadow_pages = 0;
@@ -870,9 +1089,20 @@ int lguest_switcher_pte_init(void)
 			lguest_switcher_pte_fini();
 			return -ENOMEM;
 		}
+		/*
+		 * Read-only is enough while a guest's tables are loaded:
+		 * nothing writes the state page then (the descriptors come with
+		 * their accessed bits set, and ltr ran on the host's tables),
+		 * and the Switcher writes its notes through the host's mapping.
+		 */
 		for (i = 0; i < SWITCHER_CODE_PAGES; i++)
 			ptes[i] = ((lg_pte_t)page_to_pfn(lguest_switcher_pages[i]) << PAGE_SHIFT) |
 				  ro;
+		/*
+		 * This CPU's state page.  The register slot before it is filled
+		 * for each run, and no other CPU's pages appear here: a guest
+		 * sees only the pair of the CPU it runs on.
+		 */
 		i = SWITCHER_CODE_PAGES + 2 * cpu + 1;
 		ptes[i] = ((lg_pte_t)page_to_pfn(lguest_switcher_pages[i]) << PAGE_SHIFT) |
 			  ro | LG_NX;

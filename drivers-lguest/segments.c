@@ -28,7 +28,7 @@
 
 static bool reserved_entry(u32 idx)
 {
-	return idx == GDT_ENTRY_LGUEST_CS || idx == GDT_ENTRY_LGUEST_DS ||
+	return idx == LGUEST_GDT_ENTRY_SWITCHER_CS || idx == LGUEST_GDT_ENTRY_SWITCHER_DS ||
 		idx == GDT_ENTRY_TSS || idx == GDT_ENTRY_LDT ||
 		idx == GDT_ENTRY_DOUBLEFAULT_TSS;
 }
@@ -52,21 +52,46 @@ static bool check_descriptor(struct lguest *lg, u32 idx, u32 lo, u32 hi)
 {
 	u64 end;
 
+	/*
+	 * The CPU ignores the rest of a not-present entry, and loading one only
+	 * faults; set_entry() stores it as all zeroes.
+	 */
 	if (!(hi & DESC_PRESENT))
 		return true;
+	/*
+	 * S clear: a system descriptor.  A call gate could lead into the Switcher's
+	 * ring-0 code segment, and a far jump to a TSS is a task switch that loads
+	 * every register, CR3 and %cs included, from memory the guest chose.
+	 */
 	if (!(hi & DESC_S)) {
 		lguest_kill(lg, "GDT entry %u: system descriptor %#x:%#x", idx, hi, lo);
 		return false;
 	}
+	/*
+	 * A guest has rings 1 and 3 only; code with DPL 0 would run with the
+	 * host's privilege if anything ever transferred to it.
+	 */
 	if (DESC_DPL(hi) != 1 && DESC_DPL(hi) != 3) {
 		lguest_kill(lg, "GDT entry %u: ring-%u segment %#x:%#x", idx, DESC_DPL(hi), hi, lo);
 		return false;
 	}
+	/*
+	 * Conforming code runs at the privilege of whoever jumps to it, so its DPL
+	 * no longer says which ring runs it.  Expand-down data covers the offsets
+	 * above its limit, for a 32-bit segment up to 4 GiB and so the Switcher,
+	 * which the end computed below would not show.
+	 */
 	if (hi & DESC_TYPE_DIR) {
 		lguest_kill(lg, "GDT entry %u: %s segment", idx,
 			    hi & DESC_TYPE_CODE ? "conforming" : "expand-down");
 		return false;
 	}
+	/*
+	 * Ring 1 is supervisor mode to the paging unit, so the shadow page tables
+	 * do not keep the guest kernel out of the Switcher's pages: the segment
+	 * limits must.  The sum is done in 64 bits because the CPU wraps linear
+	 * addresses, and a segment whose end passes 4 GiB covers the top too.
+	 */
 	end = (u64)desc_base(lo, hi) + desc_limit(lo, hi);
 	if (end >= lguest_switcher_addr) {
 		lguest_kill(lg, "GDT entry %u: segment %#x-%#llx reaches the Switcher at %#lx",
@@ -89,16 +114,31 @@ static void set_entry(struct lguest *lg, u32 idx, u32 lo, u32 hi, unsigned int c
 	memcpy(d, &lo, 4);
 	memcpy((char *)d + 4, &hi, 4);
 	lg->changed |= changed;
+	/*
+	 * The segment registers x86/core.c last found good may have relied on the
+	 * entry that was here.
+	 */
 	lg->segs_ok[0].valid = false;
 	lg->segs_ok[1].valid = false;
 }
 
 void lguest_load_gdt_entry(struct lguest *lg, u32 idx, u32 lo, u32 hi)
 {
+	lockdep_assert_held(&lg->lock);
+
+	/*
+	 * The reserved slots are filled by the host: the Switcher's segments, which
+	 * every gate of the real IDT names, and the TSS its ltr loads.  The guest
+	 * has no LDT, and no double-fault task to put in the last one.
+	 */
 	if (idx >= GDT_ENTRIES || reserved_entry(idx)) {
 		lguest_kill(lg, "GDT entry %u is not the guest's", idx);
 		return;
 	}
+	/*
+	 * idx comes from a guest register: keep it in bounds when the check above
+	 * is mispredicted, too.
+	 */
 	idx = array_index_nospec(idx, GDT_ENTRIES);
 	/* The gates the IDT lets through directly depend on the GDT. */
 	if (check_descriptor(lg, idx, lo, hi))
@@ -110,8 +150,16 @@ void lguest_load_tls(struct lguest *lg, u32 gpa)
 	u32 tls[GDT_ENTRY_TLS_ENTRIES][2];
 	unsigned int i;
 
+	lockdep_assert_held(&lg->lock);
+
+	/*
+	 * Check and install this one copy, which neither the guest nor another
+	 * thread of the Launcher can change in between.  A bad gpa kills the
+	 * guest and leaves the copy zeroed: three empty entries.
+	 */
 	lguest_read(lg, tls, gpa, sizeof(tls));
 	for (i = 0; i < GDT_ENTRY_TLS_ENTRIES; i++) {
+		/* A refused entry has killed the guest; the rest no longer matter. */
 		if (!check_descriptor(lg, GDT_ENTRY_TLS_MIN + i, tls[i][0], tls[i][1]))
 			return;
 		set_entry(lg, GDT_ENTRY_TLS_MIN + i, tls[i][0], tls[i][1], LG_CHANGED_TLS);
@@ -126,6 +174,12 @@ void lguest_init_gdt(struct lguest *lg)
 	u32 hi = (pages & 0xf0000) | DESC_PRESENT | DESC_S | (1 << 13) |
 		 (1 << 22) | (1 << 23);
 
+	/*
+	 * The limit is in pages (G set), so the last byte either segment reaches
+	 * is the one just below the Switcher.  DPL 1, 32-bit (D/B), and 0x200 makes
+	 * the code readable and the data writable.  Everything else stays empty
+	 * until the guest loads its own GDT.
+	 */
 	memset(lg->gdt, 0, sizeof(lg->gdt));
 	set_entry(lg, GDT_ENTRY_KERNEL_CS, lo, hi | DESC_TYPE_CODE | 0x200, LG_CHANGED_GDT);
 	set_entry(lg, GDT_ENTRY_KERNEL_DS, lo, hi | 0x200, LG_CHANGED_GDT);
@@ -141,16 +195,32 @@ bool lguest_selector_ok(struct lguest *lg, u32 sel, int rpl, bool code)
 {
 	u32 idx = sel >> 3, hi;
 
+	/*
+	 * A segment register takes only the low 16 bits, so anything above them
+	 * would make the index checked here differ from the one the CPU uses.  TI
+	 * names the LDT, and the Switcher runs the guest with a null one.
+	 */
 	if (sel > 0xffff || (sel & SEGMENT_TI_MASK))
 		return false;
+	/* A null selector is fine in a data register until used, never in %cs. */
 	if (idx == 0)
 		return !code;
 	if (idx >= GDT_ENTRIES || reserved_entry(idx))
 		return false;
 	idx = array_index_nospec(idx, GDT_ENTRIES);
+	/*
+	 * The Switcher loads these registers in ring 0, where a not-present
+	 * segment would raise #NP inside it.
+	 */
 	memcpy(&hi, (char *)&lg->gdt[idx] + 4, 4);
 	if (!(hi & DESC_PRESENT))
 		return false;
+	/*
+	 * An iret into non-conforming code wants the selector's RPL and the
+	 * descriptor's DPL both equal to the new CPL.  For data, the Switcher's
+	 * pop in ring 0 wants DPL >= RPL, and iret to ring rpl then clears any data
+	 * register whose DPL is below the new CPL.
+	 */
 	if (code)
 		return (sel & 3) == rpl && (hi & DESC_TYPE_CODE) && DESC_DPL(hi) == rpl;
 	return !(hi & DESC_TYPE_CODE) && DESC_DPL(hi) >= max_t(u32, rpl, sel & 3);
@@ -169,15 +239,28 @@ bool lguest_iret_ok(struct lguest *lg, u32 cs, u32 ss, u32 eip)
 	int rpl = cs & SEGMENT_RPL_MASK;
 	u32 lo, hi, cs_idx, ss_idx;
 
+	/*
+	 * Returning to an outer ring, iret also pops %ss, which must not be null
+	 * and must carry the same RPL as %cs.
+	 */
 	if ((rpl != 1 && rpl != 3) || (ss & SEGMENT_RPL_MASK) != rpl || !(ss >> 3))
 		return false;
 	if (!lguest_selector_ok(lg, cs, rpl, true) || !lguest_selector_ok(lg, ss, rpl, false))
 		return false;
+	/*
+	 * The clamps inside lguest_selector_ok() do not carry over to the indices
+	 * computed here.
+	 */
 	cs_idx = array_index_nospec(cs >> 3, GDT_ENTRIES);
 	ss_idx = array_index_nospec(ss >> 3, GDT_ENTRIES);
 	memcpy(&hi, (char *)&lg->gdt[ss_idx] + 4, 4);
+	/*
+	 * The stack segment is held to more than a data register: its DPL must be
+	 * the new CPL exactly, and it must be writable.
+	 */
 	if (DESC_DPL(hi) != rpl || !(hi & DESC_WRITABLE))
 		return false;
+	/* An eip beyond the code segment's limit is a #GP in the iret itself. */
 	memcpy(&lo, &lg->gdt[cs_idx], 4);
 	memcpy(&hi, (char *)&lg->gdt[cs_idx] + 4, 4);
 	return eip <= desc_limit(lo, hi);
@@ -197,5 +280,11 @@ u32 lguest_segment_limit(struct lguest *lg, u32 sel)
 void lguest_copy_gdt(struct lguest *lg, struct desc_struct *gdt)
 {
 	memcpy(gdt, lg->gdt, sizeof(lg->gdt));
-	lguest_switcher_descs(&gdt[GDT_ENTRY_LGUEST_CS], &gdt[GDT_ENTRY_LGUEST_DS]);
+	/*
+	 * The guest's own copy of these two slots is always empty.  The Switcher
+	 * and the gates of the real IDT name them, so they must be present in
+	 * this table whenever it is loaded.
+	 */
+	lguest_switcher_descs(&gdt[LGUEST_GDT_ENTRY_SWITCHER_CS],
+			      &gdt[LGUEST_GDT_ENTRY_SWITCHER_DS]);
 }

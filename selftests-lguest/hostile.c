@@ -12,8 +12,8 @@
 #include <asm/lguest_hcall.h>
 #include "guest.h"
 
-#define LGUEST_CS_SEL	(10 * 8)
-#define LGUEST_DS_SEL	(11 * 8)
+#define LGUEST_CS_SEL	(LGUEST_GDT_ENTRY_SWITCHER_CS * 8)
+#define LGUEST_DS_SEL	(LGUEST_GDT_ENTRY_SWITCHER_DS * 8)
 
 /* A probed instruction that writes a register: the register is var. */
 #define PROBE_REG(insn, var) ({						\
@@ -361,8 +361,9 @@ static void switcher_selectors(void)
 
 	for (i = 0; i < ARRAY_SIZE(sel); i++)
 		expect_trap(PROBE("movl %0, %%gs", "r"(sel[i])), 13, "loaded a host selector");
-	expect_trap(PROBE("lcall $0x50, $0"), 13, "called the Switcher's code");
-	expect_trap(PROBE("ljmp $0x51, $0"), 13, "jumped to the Switcher's code");
+	expect_trap(PROBE("lcall %0, $0", "i"(LGUEST_CS_SEL)), 13, "called the Switcher's code");
+	expect_trap(PROBE("ljmp %0, $0", "i"(LGUEST_CS_SEL | 1)), 13,
+		    "jumped to the Switcher's code");
 	power_off("Switcher segments refused");
 }
 

@@ -805,15 +805,15 @@ static void test_hostile(const char *name, int t)
 static void test_set_regs(const char *name)
 {
 	static const struct { uint32_t cs, ss, eip; } bad[] = {
-		{ 0, 1, 0 },			/* null stack, RPL 1 */
-		{ 0, 0, 0xfffff000 },		/* beyond the code segment */
-		{ 10 * 8 + 1, 0, 0 },		/* the Switcher's code */
-		{ 0, 11 * 8 + 1, 0 },		/* the Switcher's data */
-		{ 12 * 8, 0, 0 },		/* ring 0 */
-		{ 12 * 8 + 2, 13 * 8 + 2, 0 },	/* ring 2 */
-		{ 12 * 8 + 1, 12 * 8 + 1, 0 },	/* code as a stack */
-		{ 12 * 8 + 5, 0, 0 },		/* an LDT selector */
-		{ 0x10000 + 12 * 8 + 1, 0, 0 },	/* beyond 16 bits */
+		{ 0, 1, 0 },					/* null stack, RPL 1 */
+		{ 0, 0, 0xfffff000 },				/* beyond the code segment */
+		{ LGUEST_GDT_ENTRY_SWITCHER_CS * 8 + 1, 0, 0 },	/* the Switcher's code */
+		{ 0, LGUEST_GDT_ENTRY_SWITCHER_DS * 8 + 1, 0 },	/* the Switcher's data */
+		{ SEL_KCODE & ~3, 0, 0 },			/* ring 0 */
+		{ SEL_KCODE + 1, SEL_KDATA + 1, 0 },		/* ring 2 */
+		{ SEL_KCODE, SEL_KCODE, 0 },			/* code as a stack */
+		{ SEL_KCODE | 4, 0, 0 },			/* an LDT selector */
+		{ 0x10000 + SEL_KCODE, 0, 0 },			/* beyond 16 bits */
 	};
 	struct lguest_vcpu_regs r, b;
 	unsigned int i, refused = 0;

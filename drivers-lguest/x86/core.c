@@ -56,16 +56,6 @@ static struct lguest_host_page *cpu_host_page(int cpu)
 	return lowmem_page_address(lguest_switcher_pages[SWITCHER_CODE_PAGES + 2 * cpu]);
 }
 
-static unsigned long switcher_label(const char *label)
-{
-	return lguest_switcher_addr + (label - lguest_switcher_start);
-}
-
-unsigned long lguest_stub_addr(unsigned int vector)
-{
-	return switcher_label(lguest_trap_stubs) + vector * LGUEST_STUB_SIZE;
-}
-
 /*
  * H:080 A guest kernel in ring 1 is "supervisor" to the branch predictors, as
  * the host kernel is, so enhanced IBRS does not keep the guest's training
@@ -89,14 +79,25 @@ static void init_cpu_state(int cpu)
 	struct lguest_host_page *hp = cpu_host_page(cpu);
 	unsigned long base = cpu_pages_addr(cpu) + PAGE_SIZE;
 
+	/*
+	 * base is the state page at its Switcher address, where the host's page
+	 * tables map it, and so does the shadow of a running guest: lgdt and
+	 * lidt run on the former, and the CPU goes on reading the tables
+	 * through either.
+	 */
 	st->guest_gdt.limit = GDT_ENTRIES * 8 - 1;
 	st->guest_gdt.base = base + offsetof(struct lguest_ro_state, guest_gdt_table);
 	st->guest_idt.limit = IDT_ENTRIES * sizeof(gate_desc) - 1;
 	st->guest_idt.base = base + offsetof(struct lguest_ro_state, guest_idt_table);
-	st->to_switcher_cs.offset = switcher_label(lguest_on_switcher_cs);
+	st->to_switcher_cs.offset = lguest_switcher_label(lguest_on_switcher_cs);
 	st->to_switcher_cs.sel = LGUEST_CS;
+	/*
+	 * The host's own verw names __KERNEL_DS.  This one runs with the
+	 * guest's GDT loaded, whose __KERNEL_DS is the guest's to define, so it
+	 * names the Switcher's data segment instead.
+	 */
 	st->verw_sel = LGUEST_DS;
-	hp->to_kernel_cs.offset = switcher_label(lguest_on_kernel_cs);
+	hp->to_kernel_cs.offset = lguest_switcher_label(lguest_on_kernel_cs);
 	hp->to_kernel_cs.sel = __KERNEL_CS;
 	hp->ibpb = ibpb_on_exit();
 
@@ -120,15 +121,9 @@ static void set_host_gdt(struct desc_struct cs, struct desc_struct ds)
 	for_each_possible_cpu(cpu) {
 		struct desc_struct *gdt = get_cpu_gdt_rw(cpu);
 
-		write_gdt_entry(gdt, GDT_ENTRY_LGUEST_CS, &cs, DESCTYPE_S);
-		write_gdt_entry(gdt, GDT_ENTRY_LGUEST_DS, &ds, DESCTYPE_S);
+		write_gdt_entry(gdt, LGUEST_GDT_ENTRY_SWITCHER_CS, &cs, DESCTYPE_S);
+		write_gdt_entry(gdt, LGUEST_GDT_ENTRY_SWITCHER_DS, &ds, DESCTYPE_S);
 	}
-}
-
-void lguest_switcher_descs(struct desc_struct *cs, struct desc_struct *ds)
-{
-	*cs = (struct desc_struct)GDT_ENTRY_INIT(DESC_CODE32, 0, 0xfffff);
-	*ds = (struct desc_struct)GDT_ENTRY_INIT(DESC_DATA32, 0, 0xfffff);
 }
 
 int lguest_arch_host_init(void)
@@ -148,6 +143,10 @@ int lguest_arch_host_init(void)
 		return -EPERM;
 	}
 
+	/*
+	 * switcher_32.S knows these structures only by the LGP_* offsets in
+	 * switcher.h: the build fails if C and assembly disagree.
+	 */
 	BUILD_BUG_ON(offsetof(struct lguest_pages, regs) != LGP_REGS);
 	BUILD_BUG_ON(offsetof(struct lguest_pages, regs.trapnum) != LGP_REGS_TRAPNUM);
 	BUILD_BUG_ON(sizeof(struct lguest_regs) != LGUEST_REGS_SIZE);
@@ -179,7 +178,11 @@ int lguest_arch_host_init(void)
 	BUILD_BUG_ON(offsetof(struct lguest_ro_state, guest_idt_table) +
 		     sizeof(gate_desc) * IDT_ENTRIES > PAGE_SIZE);
 
-	switcher_entry = switcher_label(lguest_switch_to_guest);
+	/*
+	 * The Switcher runs from its own mapping, never from the module's copy
+	 * of the code: only that address is mapped in the guest as well.
+	 */
+	switcher_entry = lguest_switcher_label(lguest_switch_to_guest);
 	for_each_possible_cpu(cpu)
 		init_cpu_state(cpu);
 	lguest_switcher_descs(&cs, &ds);
@@ -206,92 +209,43 @@ int lguest_arch_setup_guest(struct lguest *lg, u32 entry, u32 boot_params)
 {
 	struct lguest_regs *r = lg->regs;
 
+	lockdep_assert_held(&lg->lock);
+
 	lg->fpu = kzalloc_obj(*lg->fpu, GFP_KERNEL);
 	if (!lg->fpu)
 		return -ENOMEM;
+	/*
+	 * The FPU as fninit leaves it.  Zeroes would unmask every x87 and SSE
+	 * exception at the guest's first fxrstor.
+	 */
 	lg->fpu->cwd = 0x37f;
 	lg->fpu->mxcsr = MXCSR_DEFAULT;
 
 	lguest_init_gdt(lg);
 	memset(r, 0, sizeof(*r));
+	/*
+	 * The guest kernel's selectors with RPL 1, for ring 1: iret takes the
+	 * new ring from %cs, and %ss must match it (lguest_iret_ok()).
+	 */
 	r->cs = __KERNEL_CS | 1;
 	r->ss = __KERNEL_DS | 1;
 	r->ds = __KERNEL_DS | 1;
 	r->es = __KERNEL_DS | 1;
+	/*
+	 * The CPU's IF, on as sanitize_regs() would force it: a host interrupt
+	 * must always be able to end the run.
+	 */
 	r->eflags = X86_EFLAGS_IF | X86_EFLAGS_FIXED;
 	r->eip = entry;
+	/* The 32-bit boot protocol passes boot_params in %esi. */
 	r->esi = boot_params;
+	/*
+	 * No CPU holds this boot's tables.  After a reboot on the same file,
+	 * lg_last_guest may still point at us: last_cpu makes copy_in_tables()
+	 * copy them all anyway.
+	 */
 	lg->last_cpu = -1;
 	return 0;
-}
-
-#define CPUID_BIT(feature)	BIT((feature) & 31)
-
-/* Leaf 1, %edx: what a ring-1 kernel must not try to use. */
-#define LG_CPUID1_EDX_HIDE (CPUID_BIT(X86_FEATURE_VME) | CPUID_BIT(X86_FEATURE_DE) | \
-	CPUID_BIT(X86_FEATURE_PSE) | CPUID_BIT(X86_FEATURE_MCE) | CPUID_BIT(X86_FEATURE_APIC) | \
-	CPUID_BIT(X86_FEATURE_SEP) | CPUID_BIT(X86_FEATURE_MTRR) | CPUID_BIT(X86_FEATURE_PGE) | \
-	CPUID_BIT(X86_FEATURE_MCA) | CPUID_BIT(X86_FEATURE_PSE36) | CPUID_BIT(X86_FEATURE_DS) | \
-	CPUID_BIT(X86_FEATURE_ACPI) | CPUID_BIT(X86_FEATURE_ACC) | CPUID_BIT(X86_FEATURE_PBE))
-
-/* Leaf 1, %ecx: no monitor, no virtualization, no XSAVE state, no x2APIC. */
-#define LG_CPUID1_ECX_HIDE (CPUID_BIT(X86_FEATURE_DTES64) | CPUID_BIT(X86_FEATURE_MWAIT) | \
-	CPUID_BIT(X86_FEATURE_DSCPL) | CPUID_BIT(X86_FEATURE_VMX) | CPUID_BIT(X86_FEATURE_SMX) | \
-	CPUID_BIT(X86_FEATURE_EST) | CPUID_BIT(X86_FEATURE_TM2) | CPUID_BIT(X86_FEATURE_PDCM) | \
-	CPUID_BIT(X86_FEATURE_PCID) | CPUID_BIT(X86_FEATURE_X2APIC) | \
-	CPUID_BIT(X86_FEATURE_TSC_DEADLINE_TIMER) | CPUID_BIT(X86_FEATURE_XSAVE) | \
-	CPUID_BIT(X86_FEATURE_OSXSAVE) | CPUID_BIT(X86_FEATURE_AVX) | CPUID_BIT(X86_FEATURE_FMA) | \
-	CPUID_BIT(X86_FEATURE_F16C))
-
-/*
- * H:170 The CPU as a guest may see it.  Ring 1 cannot trap cpuid, so a guest
- * asks for this with LHCALL_CPUID instead; the host decides, knowing
- * what the Switcher and the shadow page tables give a guest: no large
- * or global pages, no local APIC, sysenter, machine checks or MTRRs, no
- * XSAVE (guests keep their FPU state with fxsave), no SMEP/SMAP/UMIP, no
- * hardware virtualization, and a hypervisor leaf that names lguest.
- */
-void lguest_arch_cpuid(u32 leaf, u32 subleaf, u32 *r)
-{
-	if ((leaf & 0xffff0000) == LGUEST_CPUID_LEAF) {
-		memset(r, 0, 4 * sizeof(*r));
-		if (leaf == LGUEST_CPUID_LEAF) {
-			r[0] = LGUEST_CPUID_LEAF;
-			memcpy(&r[1], "LguestLguest", 12);
-		}
-		return;
-	}
-	cpuid_count(leaf, subleaf, &r[0], &r[1], &r[2], &r[3]);
-	switch (leaf) {
-	case 1:
-		r[1] &= 0x0000ffff;		/* no APIC IDs */
-		r[2] &= ~LG_CPUID1_ECX_HIDE;
-		r[2] |= CPUID_BIT(X86_FEATURE_HYPERVISOR);
-		r[3] &= ~LG_CPUID1_EDX_HIDE;
-		break;
-	case 7:
-		/* Plain instruction-set extensions only. */
-		if (subleaf == 0) {
-			r[0] = 0;
-			r[1] &= CPUID_BIT(X86_FEATURE_BMI1) | CPUID_BIT(X86_FEATURE_BMI2) |
-				CPUID_BIT(X86_FEATURE_ERMS) | CPUID_BIT(X86_FEATURE_ADX);
-			r[2] = 0;
-			r[3] = 0;
-			break;
-		}
-		fallthrough;
-	case 5: case 6: case 0xa: case 0xb: case 0xd: case 0xf: case 0x10: case 0x1f:
-		/* Power, performance counters, topology, XSAVE, QoS. */
-		memset(r, 0, 4 * sizeof(*r));
-		break;
-	case 0x80000001:
-		r[2] &= ~CPUID_BIT(X86_FEATURE_SVM);
-		r[3] &= ~(CPUID_BIT(X86_FEATURE_SYSCALL) | CPUID_BIT(X86_FEATURE_GBPAGES) |
-			  CPUID_BIT(X86_FEATURE_LM));
-		if (!(__supported_pte_mask & _PAGE_NX))
-			r[3] &= ~CPUID_BIT(X86_FEATURE_NX);
-		break;
-	}
 }
 
 /* The flags a guest may hold: arithmetic, direction, trap, AC and ID. */
@@ -311,6 +265,11 @@ static bool segs_known_ok(const struct lguest *lg, const struct lguest_regs *r)
 {
 	const typeof(lg->segs_ok[0]) *k = &lg->segs_ok[(r->cs & 3) == 3];
 
+	/*
+	 * Slot 1 is user mode's.  Selectors equal to those checked last pass
+	 * again, but eip changes on every exit: it is held against the limit
+	 * each time.
+	 */
 	return k->valid && r->cs == k->cs && r->ss == k->ss && r->ds == k->ds &&
 	       r->es == k->es && r->fs == k->fs && r->gs == k->gs && r->eip <= k->cs_limit;
 }
@@ -343,6 +302,11 @@ static void sanitize_regs(struct lguest *lg)
 
 	if (segs_known_ok(lg, r))
 		goto flags;
+	/*
+	 * The CPU saved good registers, but they may be good no longer: the
+	 * guest may have changed its GDT since, and a trap delivered to it puts
+	 * eip wherever its gate says.
+	 */
 	if (!lguest_iret_ok(lg, r->cs, r->ss, r->eip)) {
 		lguest_kill(lg, "cannot resume at %#x:%#x: bad segment or beyond its code segment",
 			    r->cs, r->eip);
@@ -358,6 +322,12 @@ static void sanitize_regs(struct lguest *lg)
 		r->gs = 0;
 	remember_segs(lg, r);
 flags:
+	/*
+	 * On every entry, checked segments or not: the Launcher may set any
+	 * flags (LGUEST_SET_REGS).  Of those that go, IOPL above 0 would let
+	 * ring 1 run cli and reach every port, and VM would make the Switcher's
+	 * iret enter virtual-8086 mode.
+	 */
 	r->eflags = (r->eflags & LG_EFLAGS_GUEST) | X86_EFLAGS_IF | X86_EFLAGS_FIXED;
 }
 
@@ -375,6 +345,11 @@ static void copy_in_tables(struct lguest *lg, int cpu)
 	struct desc_struct *gdt = st->guest_gdt_table;
 	unsigned int changed = lg->changed;
 
+	/*
+	 * lg->changed says what changed since the last copy, wherever that
+	 * went.  If another guest has used this CPU's pages since, or our last
+	 * copy went to another CPU (this one's may be older), all is copied.
+	 */
 	if (__this_cpu_read(lg_last_guest) != lg || lg->last_cpu != cpu) {
 		if (__this_cpu_read(lg_last_guest) != lg && boot_cpu_has(X86_FEATURE_IBPB))
 			wrmsrq(MSR_IA32_PRED_CMD, PRED_CMD_IBPB);
@@ -385,6 +360,10 @@ static void copy_in_tables(struct lguest *lg, int cpu)
 
 	if (changed & LG_CHANGED_GDT) {
 		lguest_copy_gdt(lg, gdt);
+		/*
+		 * The TSS slot is the host's (the guest may not write it): it
+		 * names this CPU's guest TSS, at its Switcher address.
+		 */
 		set_tssldt_descriptor(&gdt[GDT_ENTRY_TSS], tss, DESC_TSS,
 				      sizeof(struct x86_hw_tss) - 1);
 	} else if (changed & LG_CHANGED_TLS) {
@@ -394,10 +373,16 @@ static void copy_in_tables(struct lguest *lg, int cpu)
 	if (changed & LG_CHANGED_IDT)
 		lguest_real_idt(lg, st->guest_idt_table);
 	if (changed & LG_CHANGED_STACK) {
+		/*
+		 * Only the direct system call gate uses it: that trap goes from
+		 * ring 3 to ring 1, and the CPU takes the ring-1 stack from the
+		 * TSS.
+		 */
 		st->guest_tss.sp1 = lg->stack_esp;
 		st->guest_tss.ss1 = lg->stack_ss;
 	}
 
+	/* Interrupts are off: we are still on the CPU we looked at. */
 	__this_cpu_write(lg_last_guest, lg);
 	lg->last_cpu = cpu;
 	lg->changed = 0;
@@ -408,6 +393,11 @@ void lguest_arch_forget(struct lguest *lg)
 {
 	int cpu;
 
+	/*
+	 * A new guest allocated at this address would otherwise pass for us,
+	 * and miss the IBPB that copy_in_tables() gives a different guest.  The
+	 * cmpxchg leaves a CPU that has moved on to another guest alone.
+	 */
 	for_each_possible_cpu(cpu)
 		cmpxchg(per_cpu_ptr(&lg_last_guest, cpu), lg, NULL);
 }
@@ -437,9 +427,20 @@ static void run_guest_once(struct lguest *lg, int cpu)
 	u64 sysenter_cs = 0;
 	unsigned long clobber_a, clobber_b;
 
+	/*
+	 * The host's state as it is now, on this CPU and for this task (CR4's
+	 * TSD bit follows the task).  CR3 goes in the state page, which the
+	 * Switcher reads with the guest's tables loaded; the rest waits in the
+	 * host page, which only the host's tables map.
+	 */
 	st->host_cr3 = __read_cr3();
 	hp->host_cr4 = __read_cr4();
 	st->guest_cr4 = hp->host_cr4 & LG_CR4_GUEST;
+	/*
+	 * The GDT loaded now (the cpu_entry_area alias), to go back to, and the
+	 * per-CPU table itself, writable: ltr marks the TSS busy in the GDT, so
+	 * the Switcher loads that one around it, as native_load_tr_desc() does.
+	 */
 	native_store_gdt(&dt);
 	hp->host_gdt.limit = dt.size;
 	hp->host_gdt.base = dt.address;
@@ -471,6 +472,11 @@ static void run_guest_once(struct lguest *lg, int cpu)
 		     : "0"(pages), "1"(cr3), [entry] "m"(switcher_entry)
 		     : "memory", "cc", "ecx", "edx", "esi", "edi");
 
+	/*
+	 * Back on the host's tables and stack.  The Switcher kept only the
+	 * host's %ebp, %esp and segment registers, hence the clobbers; the
+	 * guest's registers and the Switcher's notes came back through memory.
+	 */
 	if (boot_cpu_has(X86_FEATURE_SEP))
 		wrmsrq(MSR_IA32_SYSENTER_CS, sysenter_cs);
 	lguest_unmap_switcher(lg, cpu);
@@ -515,10 +521,19 @@ static void take_switcher_notes(struct lguest *lg, int cpu, u32 *nmis)
 	struct lguest_ro_state *st = cpu_state(cpu);
 
 	*nmis = st->nmi_count;
+	/*
+	 * A trap inside the Switcher leaves no frame in the register page that
+	 * could be trusted: its vector and eip are only in the state page,
+	 * which the guest cannot write.
+	 */
 	if (st->fault) {
 		lg->regs->trapnum = st->fault;
 		lg->switcher_fault_eip = st->fault_eip;
 	}
+	/*
+	 * The state page is the CPU's, not the guest's: the next guest to run
+	 * here must not inherit these.
+	 */
 	st->nmi_count = 0;
 	st->fault = 0;
 	st->fault_eip = 0;
@@ -552,6 +567,11 @@ static void after_run(struct lguest *lg, int cpu)
 	while (nmis--)
 		host_nmi();
 
+	/*
+	 * An NMI that hit the Switcher was counted above, and is never reported
+	 * as a trap inside it; a machine check or a debug trap may have hit the
+	 * guest or the Switcher.
+	 */
 	trap = lg->regs->trapnum;
 	if (trap == X86_TRAP_NMI)
 		host_nmi();
@@ -567,6 +587,12 @@ bool lguest_arch_enter(struct lguest *lg)
 	unsigned long dr7;
 	int cpu;
 
+	lockdep_assert_held(&lg->lock);
+
+	/*
+	 * The registers come from the last exit, changed since by trap
+	 * delivery, hypercalls or the Launcher: they are checked every time.
+	 */
 	sanitize_regs(lg);
 	if (lg->dead)
 		return false;
@@ -579,6 +605,13 @@ bool lguest_arch_enter(struct lguest *lg)
 	kernel_fpu_begin();
 	asm volatile("fxrstor %0" : : "m"(*lg->fpu));
 
+	/*
+	 * Interrupts stay off until the host's state is whole again.  The CPU's
+	 * pages are picked by its number and mapped into the shadow, and the
+	 * Switcher runs on the guest's IDT for a while.  An interrupt that
+	 * comes while the guest runs ends the run, and the Switcher hands it to
+	 * the host's handler.
+	 */
 	local_irq_disable();
 	cpu = smp_processor_id();
 	copy_in_tables(lg, cpu);
@@ -607,6 +640,11 @@ static void copy_insn(struct lguest *lg, u8 *insn, u32 len)
 
 	while (len) {
 		n = min(len, (u32)(PAGE_SIZE - (va & ~PAGE_MASK)));
+		/*
+		 * Stop at a page that is not mapped, or not its memory, rather
+		 * than let lguest_read() kill the guest: the bytes are only for
+		 * decoding, and what is missing stays zero.
+		 */
 		if (!lguest_va_to_pa(lg, va, &gpa) || !lguest_address_ok(lg, gpa, n))
 			return;
 		lguest_read(lg, insn, gpa, n);
@@ -626,11 +664,17 @@ static bool emulate_port_io(struct lguest_regs *r, const u8 *insn)
 	unsigned int len = 1, size = 4;
 	u8 op = insn[0];
 
+	/* An operand-size prefix makes the access 16 bits wide. */
 	if (op == 0x66) {
 		size = 2;
 		op = insn[1];
 		len = 2;
 	}
+	/*
+	 * in and out with the port in the instruction (e4-e7) are a byte longer
+	 * than with the port in %dx (ec-ef).  Anything else, string I/O
+	 * included, is left to the guest as its #GP.
+	 */
 	switch (op) {
 	case 0xe4: case 0xe5: case 0xe6: case 0xe7:
 		len++;
@@ -640,6 +684,11 @@ static bool emulate_port_io(struct lguest_regs *r, const u8 *insn)
 	default:
 		return false;
 	}
+	/*
+	 * Bit 0 of the opcode clear: one byte.  Bit 1 clear: an in, which reads
+	 * all ones, as a port with nothing behind it does; a narrow in leaves
+	 * the rest of %eax alone, as on a CPU.
+	 */
 	if (!(op & 1))
 		size = 1;
 	if (!(op & 2)) {
@@ -648,6 +697,7 @@ static bool emulate_port_io(struct lguest_regs *r, const u8 *insn)
 		else
 			r->eax |= (1U << (size * 8)) - 1;
 	}
+	/* A #GP leaves eip at the instruction: step over it. */
 	r->eip += len;
 	return true;
 }
@@ -659,6 +709,7 @@ static bool emulate_port_io(struct lguest_regs *r, const u8 *insn)
  */
 static bool emulate_msr(struct lguest_regs *r, const u8 *insn)
 {
+	/* 0f 30 is wrmsr, 0f 32 is rdmsr. */
 	if (insn[0] != 0x0f || (insn[1] != 0x30 && insn[1] != 0x32))
 		return false;
 	if (insn[1] == 0x32) {
@@ -675,6 +726,11 @@ static bool emulate_insn(struct lguest *lg)
 	struct lguest_regs *r = lg->regs;
 	u8 insn[2] = { };
 
+	/*
+	 * The guest kernel's only, and only a #GP with error code 0, which is
+	 * what a privileged instruction raises: a non-zero one names a segment.
+	 * In user mode, port I/O must fault as it would on a CPU.
+	 */
 	if ((r->cs & SEGMENT_RPL_MASK) != 1 || r->errcode)
 		return false;
 	copy_insn(lg, insn, sizeof(insn));
@@ -696,6 +752,10 @@ static bool fault_loop(struct lguest *lg)
 
 	if (r->trapnum != X86_TRAP_PF)
 		return false;
+	/*
+	 * Only faults going back to the guest get here: one we resolved
+	 * returned earlier, and reset the count (lguest_progress()).
+	 */
 	if (r->eip == lg->fault_eip && lg->cr2 == lg->fault_cr2) {
 		if (++lg->fault_count >= LG_FAULT_LOOP_LIMIT) {
 			lguest_kill(lg, "stuck in a loop of trap %u at %#x", r->trapnum, r->eip);
@@ -719,6 +779,7 @@ static void mmio_exit(struct lguest *lg, u32 gpa)
 	memset(&lg->exit, 0, sizeof(lg->exit));
 	lg->exit.reason = LGUEST_EXIT_MMIO;
 	lg->exit.trapnum = X86_TRAP_PF;
+	/* The error code tells the Launcher a read from a write. */
 	lg->exit.errcode = lg->regs->errcode;
 	lg->exit.addr = gpa;
 	copy_insn(lg, (u8 *)lg->exit.arg, sizeof(lg->exit.arg));
@@ -745,6 +806,11 @@ void lguest_arch_exit(struct lguest *lg)
 	count_exit(lg, trap);
 	trace_lguest_exit(trap, r->eip, r->errcode);
 	if (trap & LGUEST_TRAP_IN_SWITCHER) {
+		/*
+		 * after_run() gave the host what it needed.  The guest cannot
+		 * go on: the register page holds no reliable frame from this
+		 * run.
+		 */
 		lguest_kill(lg, "%s inside the Switcher at %#x",
 			    trap == (LGUEST_TRAP_IN_SWITCHER | X86_TRAP_MC) ?
 			    "machine check" : "trap", lg->switcher_fault_eip);
@@ -786,6 +852,10 @@ void lguest_arch_exit(struct lguest *lg)
 			lguest_write_u32(lg, LG_DATA(lg, dr6), lg->dr6);
 		break;
 	case LGUEST_HCALL_VECTOR:
+		/*
+		 * The saved eip is already past the int: the guest resumes
+		 * after its call.
+		 */
 		lguest_do_hcall_trap(lg);
 		return;
 	case X86_TRAP_NMI:
@@ -801,6 +871,11 @@ void lguest_arch_exit(struct lguest *lg)
 		break;
 	}
 
+	/*
+	 * The trap is the guest's own: deliver it as the CPU would have.  A
+	 * guest with no handler for it cannot go on: a CPU would end in a
+	 * triple fault.
+	 */
 	if (fault_loop(lg))
 		return;
 	if (!lguest_deliver_trap(lg, trap, lguest_trap_has_errcode(trap)))

@@ -28,16 +28,17 @@
 #ifndef _LGUEST_SWITCHER_H
 #define _LGUEST_SWITCHER_H
 
+#include <asm/lguest_hcall.h>
+
 /*
- * S:030 Two descriptors belong to the Switcher.  Both slots are free in Linux's
- * GDT, and the host puts the same two descriptors in its own GDT as in
- * every guest's: the Switcher's code segment must be valid whichever of
- * the two tables is loaded when an NMI interrupts it.
+ * S:030 Two descriptors belong to the Switcher, in the GDT slots the ABI
+ * keeps for it.  Both slots are free in Linux's GDT, and the host puts the
+ * same two descriptors in its own GDT as in every guest's: the Switcher's
+ * code segment must be valid whichever of the two tables is loaded when an
+ * NMI interrupts it.
  */
-#define GDT_ENTRY_LGUEST_CS	10
-#define GDT_ENTRY_LGUEST_DS	11
-#define LGUEST_CS		(GDT_ENTRY_LGUEST_CS << 3)
-#define LGUEST_DS		(GDT_ENTRY_LGUEST_DS << 3)
+#define LGUEST_CS		(LGUEST_GDT_ENTRY_SWITCHER_CS << 3)
+#define LGUEST_DS		(LGUEST_GDT_ENTRY_SWITCHER_DS << 3)
 
 #define SWITCHER_CODE_PAGES	2	/* the entry, 256 trap stubs, the exit */
 #define LGUEST_STUB_SIZE	16	/* bytes per trap stub in the code page */

@@ -1,0 +1,146 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * H:018 The Switcher's pages in the host: the code of x86/switcher_32.S,
+ * copied out of the module into pages of its own, and two pages for each
+ * CPU, at one address every guest shares with the host.  The rooms of the
+ * host find the Switcher's labels, trap stubs and segments here.
+ */
+#define pr_fmt(fmt) "lguest: " fmt
+
+#include <linux/kernel.h>
+#include <linux/mm.h>
+#include <linux/slab.h>
+#include <linux/vmalloc.h>
+#include <asm/desc.h>
+#include "../lg.h"
+
+unsigned long lguest_switcher_addr;
+struct page **lguest_switcher_pages;
+static unsigned int switcher_nr_pages;
+static struct vm_struct *switcher_vma;
+
+/*
+ * H:020 The Switcher must sit at the same virtual address in the host and in
+ * every guest, and guests have to keep that part of their address space
+ * free.  The top of the host's vmalloc area is the highest place the host
+ * lets us have: just below the kmap window, the LDT remap, the
+ * cpu_entry_area and the fixmap.  The whole Switcher fits in one
+ * page-directory (or PAE page-middle-directory) slot, so a single PTE page
+ * per CPU maps it into a guest.
+ */
+int __init lguest_switcher_map(void)
+{
+	unsigned int i, size;
+	unsigned long start;
+	int err;
+
+	switcher_nr_pages = SWITCHER_CODE_PAGES + 2 * nr_cpu_ids;
+	size = switcher_nr_pages * PAGE_SIZE;
+	if (size > PMD_SIZE) {
+		pr_err("%u CPUs need more Switcher pages than fit in one page table\n",
+		       nr_cpu_ids);
+		return -E2BIG;
+	}
+	if (lguest_switcher_end - lguest_switcher_start > SWITCHER_CODE_PAGES * PAGE_SIZE) {
+		pr_err("the Switcher's code is too big\n");
+		return -E2BIG;
+	}
+
+	lguest_switcher_pages = kcalloc(switcher_nr_pages, sizeof(*lguest_switcher_pages),
+					GFP_KERNEL);
+	if (!lguest_switcher_pages)
+		return -ENOMEM;
+	for (i = 0; i < switcher_nr_pages; i++) {
+		lguest_switcher_pages[i] = alloc_page(GFP_KERNEL | __GFP_ZERO);
+		if (!lguest_switcher_pages[i]) {
+			err = -ENOMEM;
+			goto free_pages;
+		}
+	}
+
+	start = round_down(VMALLOC_END - size - PAGE_SIZE, PMD_SIZE);
+	switcher_vma = __get_vm_area_caller(size, VM_ALLOC | VM_NO_GUARD, start,
+					    start + size, __builtin_return_address(0));
+	if (!switcher_vma || (unsigned long)switcher_vma->addr != start) {
+		pr_err("the top of vmalloc space (%#lx) is in use\n", start);
+		err = -EBUSY;
+		goto free_area;
+	}
+	lguest_switcher_addr = start;
+
+	/* Code read-only and executable, the per-CPU pages data. */
+	err = vmap_pages_range(start, start + SWITCHER_CODE_PAGES * PAGE_SIZE,
+			       PAGE_KERNEL_ROX, lguest_switcher_pages, PAGE_SHIFT);
+	if (!err)
+		err = vmap_pages_range(start + SWITCHER_CODE_PAGES * PAGE_SIZE,
+				       start + size, PAGE_KERNEL,
+				       lguest_switcher_pages + SWITCHER_CODE_PAGES, PAGE_SHIFT);
+	if (err)
+		goto free_area;
+
+	/*
+	 * Write the code through the pages' own (writable) mappings: the
+	 * Switcher and nothing else, since guests can read these pages and
+	 * whatever follows it in the kernel's or module's text would tell
+	 * where that is.
+	 */
+	for (i = 0; i < SWITCHER_CODE_PAGES; i++) {
+		long left = lguest_switcher_end - lguest_switcher_start - i * PAGE_SIZE;
+
+		if (left > 0)
+			memcpy(page_address(lguest_switcher_pages[i]),
+			       lguest_switcher_start + i * PAGE_SIZE,
+			       min_t(long, left, PAGE_SIZE));
+	}
+
+	pr_info("Switcher at %#lx-%#lx\n", start, start + size - 1);
+	return 0;
+
+free_area:
+	if (switcher_vma)
+		free_vm_area(switcher_vma);
+	switcher_vma = NULL;
+	lguest_switcher_addr = 0;
+free_pages:
+	for (i = 0; i < switcher_nr_pages; i++)
+		if (lguest_switcher_pages[i])
+			__free_page(lguest_switcher_pages[i]);
+	kfree(lguest_switcher_pages);
+	lguest_switcher_pages = NULL;
+	return err;
+}
+
+void lguest_switcher_unmap(void)
+{
+	unsigned int i;
+
+	free_vm_area(switcher_vma);
+	switcher_vma = NULL;
+	lguest_switcher_addr = 0;
+	for (i = 0; i < switcher_nr_pages; i++)
+		__free_page(lguest_switcher_pages[i]);
+	kfree(lguest_switcher_pages);
+	lguest_switcher_pages = NULL;
+}
+
+/* Where a label of switcher_32.S is, in the Switcher's own mapping. */
+unsigned long lguest_switcher_label(const char *label)
+{
+	return lguest_switcher_addr + (label - lguest_switcher_start);
+}
+
+/* The entry of vector's trap stub, for the gates of the guest's IDT. */
+unsigned long lguest_stub_addr(unsigned int vector)
+{
+	return lguest_switcher_label(lguest_trap_stubs) + vector * LGUEST_STUB_SIZE;
+}
+
+/*
+ * The Switcher's code and data segments, for the host's GDTs and every
+ * guest's: flat, ring 0, in the slots the ABI keeps for them.
+ */
+void lguest_switcher_descs(struct desc_struct *cs, struct desc_struct *ds)
+{
+	*cs = (struct desc_struct)GDT_ENTRY_INIT(DESC_CODE32, 0, 0xfffff);
+	*ds = (struct desc_struct)GDT_ENTRY_INIT(DESC_DATA32, 0, 0xfffff);
+}
