@@ -108,14 +108,8 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	lgtest_mounts();
 	printf("LGBENCH-HOST: boot-to-init %.3f\n", uptime());
-	if (module) {
-		int fd = open(module, O_RDONLY);
-
-		if (fd < 0 || syscall(SYS_finit_module, fd, "", 0))
-			printf("LGBENCH: error cannot load %s\n", module);
-		if (fd >= 0)
-			close(fd);
-	}
+	if (module && !lgtest_load_module(module))
+		printf("LGBENCH: error cannot load %s\n", module);
 	make_image("/tmp/bench.img", 32);
 	loopback_up();
 	if (fork() == 0) {

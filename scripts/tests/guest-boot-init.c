@@ -51,22 +51,14 @@ static double seconds(void)
 
 static void setup(void)
 {
-	mkdir("/proc", 0755);
-	mkdir("/dev", 0755);
-	mkdir("/tmp", 01777);
-	mount("proc", "/proc", "proc", 0, NULL);
-	mount("devtmpfs", "/dev", "devtmpfs", 0, NULL);
-	mount("tmpfs", "/tmp", "tmpfs", 0, NULL);
+	lgtest_mounts();
 	setvbuf(stdout, NULL, _IOLBF, 0);
 }
 
 static bool load_module(const char *path)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	bool ok = fd >= 0 && syscall(SYS_finit_module, fd, "", 0) == 0;
+	bool ok = lgtest_load_module(path);
 
-	if (fd >= 0)
-		close(fd);
 	result(ok, "host:module-load", "%s: %m", path);
 	return ok;
 }

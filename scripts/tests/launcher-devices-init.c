@@ -381,16 +381,12 @@ static bool make_bridge(void)
 
 static int host_main(const char *module)
 {
-	int fd;
 	pid_t server;
 
 	lgtest_mounts();
 	ktap_begin("LGTEST");
-	if (module) {
-		fd = open(module, O_RDONLY);
-		result(fd >= 0 && syscall(SYS_finit_module, fd, "", 0) == 0,
-		       "host:module-load", "%s: %m", module);
-	}
+	if (module)
+		result(lgtest_load_module(module), "host:module-load", "%s: %m", module);
 	server = tcp_server();
 	result(server > 0, "host:tcp-server", "cannot listen on port %d: %m", PORT);
 	/* The tap and its address go away when the first Launcher exits. */

@@ -45,6 +45,7 @@
 #include <unistd.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 
 /* The tag of this program's lines: lginit, LGTEST (hosts), LGGUEST. */
 static const char *lgtest_tag = "LGTEST";
@@ -174,6 +175,19 @@ static inline void __attribute__((format(printf, 2, 3))) skip(const char *name, 
 			*p = ' ';
 	lgtest.skipped++;
 	lgtest_say("ok %d %s # SKIP %s", ++lgtest.number, name, why);
+}
+
+/* Load the host module (lg.ko) from the initramfs; errno says why not. */
+static inline bool lgtest_load_module(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), err;
+	bool ok = fd >= 0 && syscall(SYS_finit_module, fd, "", 0) == 0;
+
+	err = errno;
+	if (fd >= 0)
+		close(fd);
+	errno = err;
+	return ok;
 }
 
 /* What a static test init mounts first: /proc, /sys, /dev and /tmp. */

@@ -285,10 +285,8 @@ int main(int argc, char **argv)
 	if (strstr(cmdline, "x86st.guest"))
 		as_guest();
 	ktap_begin("LGTEST");
-	if (!access("/lg.ko", R_OK)) {
-		fd = open("/lg.ko", O_RDONLY | O_CLOEXEC);
-		result(fd >= 0 && !syscall(SYS_finit_module, fd, "", 0), "host:module-load", "%m");
-	}
+	if (!access("/lg.ko", R_OK))
+		result(lgtest_load_module("/lg.ko"), "host:module-load", "%m");
 	for (i = 0; i < ntests; i++) {
 		native[i] = run_test(names[i]);
 		guest[i] = -1;
