@@ -16,7 +16,17 @@
 #include <linux/uaccess.h>
 #include "lg.h"
 
-/* Is [gpa, gpa + len) inside the guest's memory?  Overflow counts as no. */
+/**
+ * lguest_address_ok() - Check that a guest-physical range is guest memory.
+ * @lg: the guest.
+ * @gpa: the guest-physical address the range starts at.
+ * @len: the length of the range, in bytes.
+ *
+ * The end is worked out in 64 bits: a range that would wrap around past
+ * 4 GiB counts as outside.
+ *
+ * Return: true if [@gpa, @gpa + @len) lies inside the guest's memory.
+ */
 bool lguest_address_ok(const struct lguest *lg, u32 gpa, u32 len)
 {
 	u64 end = (u64)gpa + len;
@@ -27,6 +37,19 @@ bool lguest_address_ok(const struct lguest *lg, u32 gpa, u32 len)
 /*
  * H:150 Read and write guest memory.  A bad address kills the guest, and a read
  * then returns zeroes, so callers can carry on and notice later.
+ */
+/**
+ * lguest_read() - Copy bytes out of guest memory.
+ * @lg: the guest.
+ * @dst: where to copy them, in the host.
+ * @gpa: the guest-physical address to read from.
+ * @len: how many bytes to copy.
+ *
+ * A range outside the guest's memory, or one the Launcher no longer has
+ * mapped, kills the guest and fills @dst with zeroes.
+ *
+ * Context: Process context, in the Launcher's thread (its mm holds the
+ * guest's memory), with the guest's lock held.  May sleep.
  */
 void lguest_read(struct lguest *lg, void *dst, u32 gpa, u32 len)
 {
@@ -48,6 +71,19 @@ void lguest_read(struct lguest *lg, void *dst, u32 gpa, u32 len)
 	}
 }
 
+/**
+ * lguest_write() - Copy bytes into guest memory.
+ * @lg: the guest.
+ * @gpa: the guest-physical address to write to.
+ * @src: the bytes to copy, in the host.
+ * @len: how many bytes to copy.
+ *
+ * A range outside the guest's memory, or one the Launcher no longer has
+ * mapped, kills the guest; part of the bytes may have been stored.
+ *
+ * Context: Process context, in the Launcher's thread, with the guest's
+ * lock held.  May sleep.
+ */
 void lguest_write(struct lguest *lg, u32 gpa, const void *src, u32 len)
 {
 	void __user *dst = (void __user *)(lg->mem_base + gpa);
@@ -60,6 +96,17 @@ void lguest_write(struct lguest *lg, u32 gpa, const void *src, u32 len)
 		lguest_kill(lg, "bad write of %u bytes at guest-physical %#x", len, gpa);
 }
 
+/**
+ * lguest_read_u32() - Read one 32-bit word of guest memory.
+ * @lg: the guest.
+ * @gpa: the guest-physical address of the word.
+ *
+ * As lguest_read(): a bad address kills the guest.
+ *
+ * Context: As for lguest_read().
+ *
+ * Return: the word, or 0 if it could not be read.
+ */
 u32 lguest_read_u32(struct lguest *lg, u32 gpa)
 {
 	u32 val;
@@ -68,14 +115,33 @@ u32 lguest_read_u32(struct lguest *lg, u32 gpa)
 	return val;
 }
 
+/**
+ * lguest_write_u32() - Write one 32-bit word of guest memory.
+ * @lg: the guest.
+ * @gpa: the guest-physical address of the word.
+ * @val: the value to store there.
+ *
+ * As lguest_write(): a bad address kills the guest.
+ *
+ * Context: As for lguest_write().
+ */
 void lguest_write_u32(struct lguest *lg, u32 gpa, u32 val)
 {
 	lguest_write(lg, gpa, &val, sizeof(val));
 }
 
-/*
- * The first reason wins: it is usually the real one.  A dead guest never
- * runs again; lguest_run_guest() hands the reason to the Launcher.
+/**
+ * lguest_kill() - Mark the guest dead, and say why.
+ * @lg: the guest.
+ * @fmt: a printf-style format for the reason.
+ * @...: the arguments @fmt names.
+ *
+ * Only the first reason is kept: later ones tend to be its consequences.
+ * The guest does not run again unless the Launcher sets it up afresh, and
+ * lguest_run_guest() hands the reason to the Launcher.  The caller goes on
+ * and unwinds as usual.
+ *
+ * Context: The guest's lock held.
  */
 void lguest_kill(struct lguest *lg, const char *fmt, ...)
 {

@@ -18,6 +18,21 @@
  * and return only when the Launcher has to act.  Being a normal process, the
  * Launcher's thread must stay killable, freezable and preemptible.
  */
+/**
+ * lguest_run_guest() - Run the guest until the Launcher is needed.
+ * @lg: the guest.
+ * @exit: filled with why the run ended, when it ends in 0.
+ *
+ * Each round runs the queued hypercalls, delivers an interrupt if one is
+ * due, sleeps while the guest is halted, and otherwise enters the guest
+ * and handles the exit.  It returns for a dead guest, an exit prepared for
+ * the Launcher, LGUEST_BREAK, or a pending signal.
+ *
+ * Context: Process context, in the Launcher's thread, with the guest's
+ * lock held.  May sleep.
+ *
+ * Return: 0 with @exit filled in, or -ERESTARTSYS if a signal is pending.
+ */
 int lguest_run_guest(struct lguest *lg, struct lguest_exit *exit)
 {
 	lockdep_assert_held(&lg->lock);

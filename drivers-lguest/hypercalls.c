@@ -215,6 +215,16 @@ static void do_hcall(struct lguest *lg, const struct lguest_hcall_args *a, u32 *
  * while we read it: each is copied once and only the copy is used.  INIT,
  * HALT and CPUID may not wait in the ring: they answer, or sleep.
  */
+/**
+ * lguest_do_hypercalls() - Run the hypercalls the guest has queued.
+ * @lg: the guest, which has made LHCALL_INIT.
+ *
+ * Goes once round the ring at most, starting from the host's own position,
+ * and stops at a slot that is not ready, when the guest dies, or after a
+ * call that needs the Launcher.  Each call run is marked free again.
+ *
+ * Context: Process context, the guest's lock held.
+ */
 void lguest_do_hypercalls(struct lguest *lg)
 {
 	struct lguest_hcall_args a;
@@ -254,7 +264,17 @@ void lguest_do_hypercalls(struct lguest *lg)
 	}
 }
 
-/* The guest trapped with "int $LGUEST_HCALL_VECTOR". */
+/**
+ * lguest_do_hcall_trap() - Handle a synchronous hypercall.
+ * @lg: the guest, which trapped with "int $LGUEST_HCALL_VECTOR".
+ *
+ * The call number and arguments are in the guest's registers, and the
+ * result goes back in %eax (LHCALL_CPUID fills %eax to %edx).  The queued
+ * calls run first.  From user mode the call is refused with a #GP for the
+ * guest instead.
+ *
+ * Context: Process context, the guest's lock held.
+ */
 void lguest_do_hcall_trap(struct lguest *lg)
 {
 	struct lguest_regs *r = lg->regs;

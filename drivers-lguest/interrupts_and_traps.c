@@ -25,6 +25,13 @@
 #define GATE_TYPE(hi)	(((hi) >> 8) & 0x1f)	/* includes the S bit: 0 */
 #define GATE_DPL(hi)	(((hi) >> 13) & 3)
 
+/**
+ * lguest_trap_has_errcode() - Tell whether the CPU pushes an error code.
+ * @vector: an exception vector.
+ *
+ * Return: true if the frame the CPU pushes for exception @vector holds an
+ * error code.
+ */
 bool lguest_trap_has_errcode(unsigned int vector)
 {
 	/*
@@ -41,6 +48,20 @@ bool lguest_trap_has_errcode(unsigned int vector)
  * guest kernel, 3 for user code too, which only exceptions without an
  * error code (int3, into...) and the system call vector may allow: a
  * user "int" on any other vector would look like a host interrupt.
+ */
+/**
+ * lguest_load_idt_entry() - Check and record one gate of the guest's IDT.
+ * @lg: the guest.
+ * @vector: the vector the gate is for.
+ * @lo: the low word of the gate descriptor.
+ * @hi: the high word of the gate descriptor.
+ *
+ * A gate that is not present empties the entry.  A vector that is not the
+ * guest's (the hypercall vector, or one beyond the table), or a gate that
+ * breaks the rules above, kills the guest.  The real IDT is built afresh
+ * from the entries before the guest next runs.
+ *
+ * Context: Process context, the guest's lock held.
  */
 void lguest_load_idt_entry(struct lguest *lg, u32 vector, u32 lo, u32 hi)
 {
@@ -142,7 +163,17 @@ static bool direct_trap(struct lguest *lg, unsigned int v)
 		lguest_selector_ok(lg, sel, 1, true);
 }
 
-/* The IDT the CPU really uses: every vector to its Switcher stub. */
+/**
+ * lguest_real_idt() - Build the IDT the CPU uses while the guest runs.
+ * @lg: the guest.
+ * @idt: the table to fill, IDT_ENTRIES gates.
+ *
+ * Every vector leads to its stub in the Switcher, with a DPL that lets the
+ * guest raise it with "int" only where that is safe and its own gate
+ * allows it; the hypercall vector is open to the guest kernel alone.  The
+ * exception is a system call gate that direct_trap() accepts, which goes
+ * straight to the guest's handler.
+ */
 void lguest_real_idt(struct lguest *lg, gate_desc *idt)
 {
 	unsigned int v, dpl;
@@ -205,6 +236,22 @@ static bool push_guest(struct lguest *lg, u32 *esp, u32 val)
  * H:130 Deliver a vector to the guest's handler: switch to its kernel stack if
  * it was in user mode, push the frame, jump.  False if the guest has no
  * usable handler; the guest may also die here on a bad stack.
+ */
+/**
+ * lguest_deliver_trap() - Make the guest take a trap or interrupt.
+ * @lg: the guest.
+ * @vector: the vector to deliver, below IDT_ENTRIES.
+ * @has_err: whether to push the error code in lg->regs as well.
+ *
+ * Does to the guest's registers and stack what the CPU does through the
+ * guest's gate for @vector.  A stack outside the guest's memory, or none to
+ * switch to from user mode, kills the guest.
+ *
+ * Context: Process context, the guest's lock held.
+ *
+ * Return: false if the gate is empty or its code segment no longer
+ * usable, and nothing was changed; true otherwise, even when the guest
+ * died on the way.
  */
 bool lguest_deliver_trap(struct lguest *lg, unsigned int vector, bool has_err)
 {
@@ -308,6 +355,17 @@ static int next_irq(struct lguest *lg)
  * cannot change it meanwhile.  The bits of irqs_pending are set before the
  * wake-up, so one that arrives after we look still wakes us.
  */
+/**
+ * lguest_halt() - Sleep while the guest is halted.
+ * @lg: the guest, which made LHCALL_HALT.
+ *
+ * Sleeps until the thread is woken, unless an interrupt the guest has not
+ * blocked, LGUEST_BREAK or a signal is pending already.  Whatever ends the
+ * sleep, the guest is no longer halted: it carries on after its HALT.
+ *
+ * Context: Process context, in the Launcher's thread, with the guest's
+ * lock held.  May sleep.
+ */
 void lguest_halt(struct lguest *lg)
 {
 	u32 blocked[LGUEST_IRQS / 32];
@@ -329,6 +387,18 @@ void lguest_halt(struct lguest *lg)
 	lg->halted = false;
 }
 
+/**
+ * lguest_maybe_deliver_irq() - Deliver a pending interrupt, if the guest can take it.
+ * @lg: the guest.
+ *
+ * Picks the first pending interrupt the guest has not blocked; any such
+ * interrupt ends a halt.  With the guest's interrupts off, it sets
+ * lguest_data.irq_pending instead; inside the guest's iret sequence or the
+ * start of a direct system call, it stays pending for a later exit.  A
+ * guest with no handler for the interrupt is killed.
+ *
+ * Context: Process context, the guest's lock held.
+ */
 void lguest_maybe_deliver_irq(struct lguest *lg)
 {
 	struct lguest_regs *r = lg->regs;
@@ -395,12 +465,26 @@ static enum hrtimer_restart lguest_timer_fired(struct hrtimer *timer)
 	return HRTIMER_NORESTART;
 }
 
+/**
+ * lguest_setup_timer() - Prepare the guest's clock event.
+ * @lg: the guest.
+ *
+ * Sets up the hrtimer that raises the guest's timer IRQ and wakes the
+ * Launcher's thread when it fires.  It is not started here.
+ */
 void lguest_setup_timer(struct lguest *lg)
 {
 	hrtimer_setup(&lg->timer, lguest_timer_fired, CLOCK_MONOTONIC, HRTIMER_MODE_REL);
 }
 
-/* A guest cannot ask for more than one tick per microsecond. */
+/**
+ * lguest_set_timer() - Arm or stop the guest's clock event.
+ * @lg: the guest.
+ * @delta_ns: nanoseconds from now until the timer IRQ, or 0 to stop it.
+ *
+ * Delays under a microsecond are rounded up to one: a guest cannot have
+ * more than one tick per microsecond.
+ */
 void lguest_set_timer(struct lguest *lg, u32 delta_ns)
 {
 	if (!delta_ns) {

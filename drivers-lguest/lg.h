@@ -76,6 +76,7 @@ struct lguest {
 	/* Registers: the vCPU's own page, mapped into the Switcher. */
 	struct page *regs_page;
 	struct lguest_regs *regs;
+	/* Its callback takes no lock: it only sets IRQ 0 and wakes tsk. */
 	struct hrtimer timer;
 
 	/*
@@ -128,12 +129,13 @@ struct lguest {
 	unsigned int changed;		/* LG_CHANGED_*: what to copy again */
 
 	/*
-	 * Interrupts.  LGUEST_IRQ and LGUEST_BREAK set these from any
-	 * thread without the lock: atomic bit operations and READ_ONCE.
+	 * Interrupts.  LGUEST_IRQ, LGUEST_BREAK and the timer set these two
+	 * from any thread without the lock: atomic bit operations, and
+	 * READ_ONCE()/WRITE_ONCE().
 	 */
 	DECLARE_BITMAP(irqs_pending, LGUEST_IRQS);
-	bool halted;
 	bool break_out;
+	bool halted;			/* the guest's HALT, under the lock */
 
 	/* Why LGUEST_RUN returns. */
 	bool exit_ready;
@@ -142,6 +144,7 @@ struct lguest {
 	bool stopped;			/* it asked to power off or restart */
 	char dead_reason[LGUEST_MESSAGE_LEN];
 
+	/* Written under the lock; debugfs reads it without (lguest_user.c). */
 	struct lguest_stats stats;
 
 	); /* the end of the boot group */

@@ -547,6 +547,19 @@ static void shadowed_again(struct lguest *lg, u32 va)
  * user half, which is the current page table's own: the kernel half is shared,
  * and its flushes are rare.
  */
+/**
+ * lguest_unshadow_fault() - Drop the shadow of a page the guest faults on.
+ * @lg: the guest.
+ * @va: the address of the fault the guest is given back.
+ *
+ * Only for an address in the user half (below a non-zero page_offset) of
+ * the current page table, once the guest has made LHCALL_INIT; otherwise
+ * nothing is dropped.  Either way, the answer given for the previous fault
+ * no longer holds.
+ *
+ * Return: the value for lguest_data.cr2_unshadowed: 1 if no shadow entry
+ * maps @va's page any more, 0 if the guest must flush it as usual.
+ */
 u32 lguest_unshadow_fault(struct lguest *lg, u32 va)
 {
 	lg_pte_t *spte;
@@ -665,6 +678,26 @@ static void unpin_guest_memory(struct lguest *lg)
  * 1: mapped, retry; 0: the guest's own fault (or it died);
  * -1: an access to the Launcher's MMIO window, at *mmio.
  */
+/**
+ * lguest_demand_page() - Resolve a page fault from the guest's own tables.
+ * @lg: the guest.
+ * @va: the faulting address.
+ * @errcode: the page-fault error code.
+ * @mmio: set to the guest-physical address accessed, for -1.
+ *
+ * If the guest's entry for @va allows the access, sets the accessed bit in
+ * it (and for a write, the dirty bit), pins the page behind it and
+ * shadows it, with the neighbours the guest has used already and whose
+ * pages are pinned.  An entry naming memory the guest does not have,
+ * outside the MMIO window, kills the guest, as does failing to pin the
+ * page or to allocate a shadow table.
+ *
+ * Context: Process context, the guest's lock held.  May sleep.
+ *
+ * Return: 1 if the fault is resolved and the guest can retry; 0 if the
+ * fault is the guest's own, or the guest died; -1 for an access to the
+ * Launcher's MMIO window, at *@mmio.
+ */
 int lguest_demand_page(struct lguest *lg, u32 va, u32 errcode, u32 *mmio)
 {
 	struct lg_pgdir *pg = &lg->pgdirs[lg->cur_pgdir];
@@ -754,7 +787,18 @@ int lguest_demand_page(struct lguest *lg, u32 va, u32 errcode, u32 *mmio)
 	return 1;
 }
 
-/* Where va is in guest memory, by the guest's current page tables. */
+/**
+ * lguest_va_to_pa() - Translate a guest-virtual address.
+ * @lg: the guest.
+ * @va: the address, as the guest sees it.
+ * @gpa: set to the guest-physical address, on success.
+ *
+ * Walks the guest's current page tables.  The entry's rights are not
+ * checked, only that the frame is guest memory.
+ *
+ * Return: true if @va is mapped, outside the Switcher's area, to the
+ * guest's own memory.
+ */
 bool lguest_va_to_pa(struct lguest *lg, u32 va, u32 *gpa)
 {
 	struct lg_walk w;
@@ -811,6 +855,20 @@ static void switch_user_half(struct lguest *lg, struct lg_pgdir *pg, u64 ctx, u3
 	pg->gen = gen;
 }
 
+/**
+ * lguest_new_pagetable() - Switch the guest to another page table.
+ * @lg: the guest.
+ * @gpgdir: the guest-physical address of the top level, as for CR3.
+ * @ctx: the guest's id for the address space, or 0 for none.
+ * @gen: the address space's TLB generation (a count of its flushes).
+ *
+ * Reuses the shadow of @gpgdir if one is kept, or takes over another slot.
+ * The shadow's user half survives only for the same non-zero @ctx at the
+ * same @gen.  A bad address, or a page table that maps the Switcher's
+ * area, kills the guest.
+ *
+ * Context: Process context, the guest's lock held.  May sleep.
+ */
 void lguest_new_pagetable(struct lguest *lg, u32 gpgdir, u64 ctx, u32 gen)
 {
 	unsigned int i, align = IS_ENABLED(CONFIG_X86_PAE) ? 32 : PAGE_SIZE;
@@ -870,9 +928,15 @@ found:
 	give_kernel_half(lg, &lg->pgdirs[i]);
 }
 
-/*
- * The guest flushed its TLB: forget its user mappings (everything below
- * page_offset) in the current page table, or every mapping in all of them.
+/**
+ * lguest_flush_pagetables() - Forget shadow entries, as a TLB flush would.
+ * @lg: the guest.
+ * @all: forget every mapping in every shadow, not only the user half.
+ *
+ * Without @all, only the user mappings (everything below page_offset) of
+ * the current page table go.
+ *
+ * Context: Process context, the guest's lock held.  May sleep.
  */
 void lguest_flush_pagetables(struct lguest *lg, bool all)
 {
@@ -898,10 +962,18 @@ static bool guest_range(struct lguest *lg, u32 vaddr, const char *what)
 	return false;
 }
 
-/*
- * The guest changed the entry for vaddr in page table gpgdir.  Kernel
- * mappings are shared by all its page tables, so their shadow entry goes
- * everywhere; a user mapping is that page table's own.
+/**
+ * lguest_set_pte() - Forget the shadow of a page-table entry the guest changed.
+ * @lg: the guest.
+ * @gpgdir: the page table the entry is in (its top level, guest-physical).
+ * @vaddr: the address the entry maps.
+ * @val: the new entry; unused, as the next fault reads it.
+ *
+ * A kernel mapping is shared by all the guest's page tables, so its shadow
+ * entry goes everywhere; a user mapping is only @gpgdir's.  An address in
+ * the Switcher's area kills the guest.
+ *
+ * Context: Process context, the guest's lock held.
  */
 void lguest_set_pte(struct lguest *lg, u32 gpgdir, u32 vaddr, u64 val)
 {
@@ -938,7 +1010,19 @@ void lguest_set_pte(struct lguest *lg, u32 gpgdir, u32 vaddr, u64 val)
 	}
 }
 
-/* A directory entry changed: drop the PTE page it covered. */
+/**
+ * lguest_set_pmd() - Forget what a changed directory entry covered.
+ * @lg: the guest.
+ * @gpgdir: the page table the entry is in; unused.
+ * @vaddr: an address the entry covers.
+ * @val: the new entry; unused.
+ *
+ * The range the entry covers goes from every shadow, with any shared
+ * kernel PTE page for it.  A directory entry for the Switcher's area kills
+ * the guest.
+ *
+ * Context: Process context, the guest's lock held.  May sleep.
+ */
 void lguest_set_pmd(struct lguest *lg, u32 gpgdir, u32 vaddr, u64 val)
 {
 	u32 start = vaddr & ~((1U << LG_PDE_SHIFT) - 1);
@@ -954,10 +1038,18 @@ void lguest_set_pmd(struct lguest *lg, u32 gpgdir, u32 vaddr, u64 val)
 		release_everywhere(lg, start, (u64)start + (1U << LG_PDE_SHIFT));
 }
 
-/*
- * PAE: a top-level entry changed, so everything under it goes.  The top
- * gigabyte holds the guest's kernel as well as the Switcher's slot, which
- * release_range() leaves alone.
+/**
+ * lguest_set_pgd() - Forget what a changed PAE top-level entry covered.
+ * @lg: the guest.
+ * @gpgdir: the page table the entry is in; unused.
+ * @vaddr: an address the entry covers.
+ *
+ * Everything under the entry goes from every shadow.  The top gigabyte
+ * holds the guest's kernel as well as the Switcher's slot, which
+ * release_range() leaves alone.  Without PAE there is no such entry, and
+ * the call kills the guest.
+ *
+ * Context: Process context, the guest's lock held.  May sleep.
  */
 void lguest_set_pgd(struct lguest *lg, u32 gpgdir, u32 vaddr)
 {
@@ -976,6 +1068,19 @@ void lguest_set_pgd(struct lguest *lg, u32 gpgdir, u32 vaddr)
  * H:250 Put the Switcher into the current shadow for this CPU, with the vCPU's
  * register page in the CPU's register slot, and return what goes in CR3.
  * Interrupts are off until lguest_unmap_switcher() takes it out again.
+ */
+/**
+ * lguest_map_switcher() - Map the Switcher for a run of the guest.
+ * @lg: the guest.
+ * @cpu: the CPU it is about to run on.
+ *
+ * Points the Switcher's slot of the current shadow at @cpu's Switcher PTE
+ * page, and puts the guest's register page into that page.
+ *
+ * Context: Interrupts disabled, on @cpu, until lguest_unmap_switcher().
+ *
+ * Return: the physical address of the current shadow's top level, for
+ * CR3.
  */
 unsigned long lguest_map_switcher(struct lguest *lg, int cpu)
 {
@@ -999,7 +1104,15 @@ unsigned long lguest_map_switcher(struct lguest *lg, int cpu)
 	return __pa(pg->top);
 }
 
-/* The run is over: no shadow and no per-CPU page may keep a trace of it. */
+/**
+ * lguest_unmap_switcher() - Undo lguest_map_switcher() after a run.
+ * @lg: the guest.
+ * @cpu: the CPU it ran on.
+ *
+ * Neither the shadow nor @cpu's PTE page may keep a trace of the run.
+ *
+ * Context: Interrupts disabled, on @cpu.
+ */
 void lguest_unmap_switcher(struct lguest *lg, int cpu)
 {
 	struct lg_pgdir *pg = &lg->pgdirs[lg->cur_pgdir];
@@ -1008,11 +1121,20 @@ void lguest_unmap_switcher(struct lguest *lg, int cpu)
 	per_cpu(switcher_ptes, cpu)[SWITCHER_CODE_PAGES + 2 * cpu] = 0;
 }
 
-/*
- * A guest's shadows, and the array of its pinned pages, for a guest of
- * mem_pages (already set).  The pins go to the calling Launcher's
- * account; a failure leaves nothing for the caller to undo but
- * lguest_free_pagetables().
+/**
+ * lguest_init_pagetables() - Set up a guest's shadow page tables.
+ * @lg: the guest, with its memory (mem_pages and the rest) already set.
+ *
+ * Allocates the shadows and the array of the guest's pinned pages.  The
+ * pins will be charged to the calling Launcher, against its RLIMIT_MEMLOCK
+ * as it is now (no limit with CAP_IPC_LOCK).  The guest starts with no
+ * page tables of its own.
+ *
+ * Context: Process context, in the Launcher's thread, with the guest's
+ * lock held.  May sleep.
+ *
+ * Return: 0, or -ENOMEM; after a failure the caller has nothing to undo
+ * but lguest_free_pagetables().
  */
 int lguest_init_pagetables(struct lguest *lg)
 {
@@ -1052,6 +1174,16 @@ int lguest_init_pagetables(struct lguest *lg)
 	return 0;
 }
 
+/**
+ * lguest_free_pagetables() - Free a guest's shadows and unpin its memory.
+ * @lg: the guest.
+ *
+ * Also for a guest whose lguest_init_pagetables() failed part of the way,
+ * or never ran.
+ *
+ * Context: Process context, with nobody else using @lg (the guest's lock
+ * held, or the file being released).  May sleep.
+ */
 void lguest_free_pagetables(struct lguest *lg)
 {
 	unsigned int i;
@@ -1077,7 +1209,16 @@ void lguest_free_pagetables(struct lguest *lg)
 	lg->shadow_pages = 0;
 }
 
-/* Each CPU's Switcher PTE page: the code and the state page, read-only. */
+/**
+ * lguest_switcher_pte_init() - Make each CPU's PTE page for the Switcher.
+ *
+ * Each possible CPU's page maps the Switcher's code and that CPU's state
+ * page, read-only; its register slot is filled for each run.
+ *
+ * Context: Module initialisation, after lguest_switcher_map().
+ *
+ * Return: 0, or -ENOMEM with nothing left allocated.
+ */
 int lguest_switcher_pte_init(void)
 {
 	unsigned int i, cpu;
@@ -1111,6 +1252,11 @@ int lguest_switcher_pte_init(void)
 	return 0;
 }
 
+/**
+ * lguest_switcher_pte_fini() - Free each CPU's PTE page for the Switcher.
+ *
+ * Also for CPUs whose page was never made.
+ */
 void lguest_switcher_pte_fini(void)
 {
 	unsigned int cpu;

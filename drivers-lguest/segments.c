@@ -122,6 +122,20 @@ static void set_entry(struct lguest *lg, u32 idx, u32 lo, u32 hi, unsigned int c
 	lg->segs_ok[1].valid = false;
 }
 
+/**
+ * lguest_load_gdt_entry() - Check and install one entry of the guest's GDT.
+ * @lg: the guest.
+ * @idx: the index of the entry.
+ * @lo: the low word of the descriptor.
+ * @hi: the high word of the descriptor.
+ *
+ * An index that is not the guest's (the host's reserved slots, or beyond
+ * the table) or a descriptor that breaks the rules kills the guest.  The
+ * CPU's copy of the GDT and IDT is brought up to date before the guest
+ * next runs.
+ *
+ * Context: Process context, the guest's lock held.
+ */
 void lguest_load_gdt_entry(struct lguest *lg, u32 idx, u32 lo, u32 hi)
 {
 	lockdep_assert_held(&lg->lock);
@@ -145,6 +159,17 @@ void lguest_load_gdt_entry(struct lguest *lg, u32 idx, u32 lo, u32 hi)
 		set_entry(lg, idx, lo, hi, LG_CHANGED_GDT | LG_CHANGED_IDT);
 }
 
+/**
+ * lguest_load_tls() - Check and install the guest's TLS entries.
+ * @lg: the guest.
+ * @gpa: the guest-physical address of GDT_ENTRY_TLS_ENTRIES descriptors.
+ *
+ * The entries are read once and installed in order; the first one that
+ * breaks the rules kills the guest, and those after it are left as they
+ * were.  A bad @gpa kills the guest, and the entries are emptied.
+ *
+ * Context: Process context, the guest's lock held.  May sleep.
+ */
 void lguest_load_tls(struct lguest *lg, u32 gpa)
 {
 	u32 tls[GDT_ENTRY_TLS_ENTRIES][2];
@@ -166,7 +191,13 @@ void lguest_load_tls(struct lguest *lg, u32 gpa)
 	}
 }
 
-/* Flat ring-1 code and data that stop below the Switcher, to start with. */
+/**
+ * lguest_init_gdt() - Give a new guest its first GDT.
+ * @lg: the guest.
+ *
+ * Every entry is empty but the kernel's code and data segments: flat,
+ * ring 1, and ending just below the Switcher.
+ */
 void lguest_init_gdt(struct lguest *lg)
 {
 	u32 pages = (lguest_switcher_addr >> PAGE_SHIFT) - 1;
@@ -185,11 +216,21 @@ void lguest_init_gdt(struct lguest *lg)
 	set_entry(lg, GDT_ENTRY_KERNEL_DS, lo, hi | 0x200, LG_CHANGED_GDT);
 }
 
-/*
- * May a guest register in ring rpl hold sel?  Code: a ring-rpl code
- * segment with that RPL.  Data: null, or data the ring may load, which
- * is what the CPU checks too: a DPL no lower than the ring or the
- * selector's own RPL (a ring-1 kernel uses RPL 0 and 3 selectors).
+/**
+ * lguest_selector_ok() - Check a selector for one of the guest's segment registers.
+ * @lg: the guest.
+ * @sel: the selector.
+ * @rpl: the ring the guest runs in with it, 1 or 3.
+ * @code: true for %cs, false for a data or stack register.
+ *
+ * For %cs, @sel must name a present code segment of ring @rpl and carry
+ * that RPL.  For data, it may be null, or name a present data segment
+ * that ring @rpl may load, as the CPU checks too: a DPL no lower than
+ * @rpl nor than the selector's own RPL (a ring-1 kernel uses selectors
+ * with RPL 0 and 3).  Selectors into the LDT or the host's slots never
+ * pass.
+ *
+ * Return: true if the guest may hold @sel there.
  */
 bool lguest_selector_ok(struct lguest *lg, u32 sel, int rpl, bool code)
 {
@@ -234,6 +275,16 @@ bool lguest_selector_ok(struct lguest *lg, u32 sel, int rpl, bool code)
  * writable, non-null stack segment of exactly the new ring, and eip
  * within the code segment's limit.
  */
+/**
+ * lguest_iret_ok() - Check that the Switcher's iret can take the guest somewhere.
+ * @lg: the guest.
+ * @cs: the code segment selector to return to; its RPL gives the ring.
+ * @ss: the stack segment selector.
+ * @eip: the instruction pointer.
+ *
+ * Return: true if @cs and @ss name segments that iret accepts for the ring
+ * @cs gives (1 or 3), and @eip lies within the code segment's limit.
+ */
 bool lguest_iret_ok(struct lguest *lg, u32 cs, u32 ss, u32 eip)
 {
 	int rpl = cs & SEGMENT_RPL_MASK;
@@ -266,7 +317,13 @@ bool lguest_iret_ok(struct lguest *lg, u32 cs, u32 ss, u32 eip)
 	return eip <= desc_limit(lo, hi);
 }
 
-/* The limit of a segment whose selector lguest_selector_ok() passed. */
+/**
+ * lguest_segment_limit() - Find the limit of one of the guest's segments.
+ * @lg: the guest.
+ * @sel: a selector lguest_selector_ok() has passed.
+ *
+ * Return: the segment's limit: the offset of its last byte.
+ */
 u32 lguest_segment_limit(struct lguest *lg, u32 sel)
 {
 	u32 idx = array_index_nospec(sel >> 3, GDT_ENTRIES), lo, hi;
@@ -276,7 +333,14 @@ u32 lguest_segment_limit(struct lguest *lg, u32 sel)
 	return desc_limit(lo, hi);
 }
 
-/* The table the CPU will use: the guest's entries and the Switcher's. */
+/**
+ * lguest_copy_gdt() - Build the GDT the CPU uses while the guest runs.
+ * @lg: the guest.
+ * @gdt: the table to fill, GDT_ENTRIES descriptors.
+ *
+ * The guest's entries, and the Switcher's code and data segments in the
+ * slots kept for them.
+ */
 void lguest_copy_gdt(struct lguest *lg, struct desc_struct *gdt)
 {
 	memcpy(gdt, lg->gdt, sizeof(lg->gdt));

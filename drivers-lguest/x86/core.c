@@ -126,6 +126,17 @@ static void set_host_gdt(struct desc_struct cs, struct desc_struct ds)
 	}
 }
 
+/**
+ * lguest_arch_host_init() - Prepare every CPU for running guests.
+ *
+ * Refuses a host whose firmware left EFER.SCE set.  Otherwise fills in the
+ * parts of each CPU's Switcher pages that never change, and puts the
+ * Switcher's segments into each CPU's GDT.
+ *
+ * Context: Module initialisation, after lguest_switcher_map().
+ *
+ * Return: 0, or -EPERM if EFER.SCE is set.
+ */
 int lguest_arch_host_init(void)
 {
 	struct desc_struct cs, ds;
@@ -190,6 +201,14 @@ int lguest_arch_host_init(void)
 	return 0;
 }
 
+/**
+ * lguest_arch_host_fini() - Undo lguest_arch_host_init().
+ *
+ * Empties the Switcher's slots in each CPU's GDT, and forgets which guest
+ * each CPU last ran.
+ *
+ * Context: Module exit, or a failed initialisation; no guest exists.
+ */
 void lguest_arch_host_fini(void)
 {
 	struct desc_struct none = { };
@@ -204,6 +223,17 @@ void lguest_arch_host_fini(void)
  * H:045 A new guest starts in ring 1 at its entry point, on flat segments that
  * stop below the Switcher, with interrupts (virtually) off.  It has no
  * stack yet: its first instructions set one up.
+ */
+/**
+ * lguest_arch_setup_guest() - Give a guest its first registers, GDT and FPU.
+ * @lg: the guest, with its register page.
+ * @entry: the guest-physical address to start at.
+ * @boot_params: the guest-physical address of the boot parameters, for
+ *	%esi.
+ *
+ * Context: Process context, the guest's lock held.  May sleep.
+ *
+ * Return: 0, or -ENOMEM if the FPU state cannot be allocated.
  */
 int lguest_arch_setup_guest(struct lguest *lg, u32 entry, u32 boot_params)
 {
@@ -388,7 +418,13 @@ static void copy_in_tables(struct lguest *lg, int cpu)
 	lg->changed = 0;
 }
 
-/* A guest that goes away must not be mistaken for a later one at its address. */
+/**
+ * lguest_arch_forget() - Make the CPUs forget a guest that goes away.
+ * @lg: the guest, about to be freed.
+ *
+ * A CPU whose pages last held this guest's tables forgets it, so that a
+ * later guest at the same address is not mistaken for it.
+ */
 void lguest_arch_forget(struct lguest *lg)
 {
 	int cpu;
@@ -581,7 +617,20 @@ static void after_run(struct lguest *lg, int cpu)
 		lg->dr6 = debug_read_clear_dr6();
 }
 
-/* Run the guest until it traps; false if it may not run (it died). */
+/**
+ * lguest_arch_enter() - Run the guest until it traps.
+ * @lg: the guest.
+ *
+ * Checks the registers first, and kills a guest whose registers cannot be
+ * resumed.  The switch is made with interrupts disabled and the guest's
+ * FPU state loaded; while the guest runs, an interrupt for the host ends
+ * the run.
+ *
+ * Context: Process context, the guest's lock held.
+ *
+ * Return: true once the guest has run and exited, false if it may not run
+ * (it died).
+ */
 bool lguest_arch_enter(struct lguest *lg)
 {
 	unsigned long dr7;
@@ -796,6 +845,20 @@ static void count_exit(struct lguest *lg, unsigned int trap)
 		lg->stats.exits_irq++;
 }
 
+/**
+ * lguest_arch_exit() - Handle why the guest stopped running.
+ * @lg: the guest, just back from lguest_arch_enter().
+ *
+ * A page fault the guest's tables allow is resolved, and an access to the
+ * MMIO window becomes an exit for the Launcher.  Port I/O and MSR
+ * instructions of the guest kernel are emulated, and hypercalls run.
+ * Interrupts, NMIs and machine checks were the host's.  Anything else is
+ * the guest's own trap and is delivered to it; a trap it cannot take, a
+ * double fault, a trap inside the Switcher or a page fault repeated with
+ * no progress kills it.
+ *
+ * Context: Process context, the guest's lock held.  May sleep.
+ */
 void lguest_arch_exit(struct lguest *lg)
 {
 	struct lguest_regs *r = lg->regs;

@@ -35,6 +35,16 @@
  * XSAVE (guests keep their FPU state with fxsave), no SMEP/SMAP/UMIP, no
  * hardware virtualization, and a hypervisor leaf that names lguest.
  */
+/**
+ * lguest_arch_cpuid() - Answer the guest's cpuid.
+ * @leaf: the leaf, as in %eax.
+ * @subleaf: the subleaf, as in %ecx.
+ * @r: filled with %eax, %ebx, %ecx and %edx, in that order.
+ *
+ * The host CPU's answer, less what a guest cannot have.  Leaves
+ * LGUEST_CPUID_LEAF to LGUEST_CPUID_LEAF + 0xffff are lguest's: all 0, but
+ * for LGUEST_CPUID_LEAF itself, which names lguest.
+ */
 void lguest_arch_cpuid(u32 leaf, u32 subleaf, u32 *r)
 {
 	if ((leaf & 0xffff0000) == LGUEST_CPUID_LEAF) {

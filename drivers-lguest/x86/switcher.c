@@ -28,6 +28,20 @@ static struct vm_struct *switcher_vma;
  * page-directory (or PAE page-middle-directory) slot, so a single PTE page
  * per CPU maps it into a guest.
  */
+/**
+ * lguest_switcher_map() - Allocate and map the Switcher's pages.
+ *
+ * The code pages get a copy of the Switcher, and each CPU has two pages
+ * of its own; all of them are mapped at the top of the vmalloc area, at
+ * lguest_switcher_addr.
+ *
+ * Context: Module initialisation.
+ *
+ * Return: 0; -E2BIG if the pages need more room than one page-table page
+ * maps, or the code more than its pages; -ENOMEM; -EBUSY if that part of
+ * the vmalloc area is in use; or the error from mapping the pages.
+ * Nothing is left allocated on failure.
+ */
 int __init lguest_switcher_map(void)
 {
 	unsigned int i, size;
@@ -110,6 +124,12 @@ free_pages:
 	return err;
 }
 
+/**
+ * lguest_switcher_unmap() - Undo lguest_switcher_map().
+ *
+ * Only after lguest_switcher_map() succeeded, and once nothing uses the
+ * Switcher any more.
+ */
 void lguest_switcher_unmap(void)
 {
 	unsigned int i;
@@ -123,21 +143,36 @@ void lguest_switcher_unmap(void)
 	lguest_switcher_pages = NULL;
 }
 
-/* Where a label of switcher_32.S is, in the Switcher's own mapping. */
+/**
+ * lguest_switcher_label() - Find a label of switcher_32.S in the Switcher's mapping.
+ * @label: the label, in the module's copy of the code.
+ *
+ * Return: the label's address in the Switcher's own mapping.
+ */
 unsigned long lguest_switcher_label(const char *label)
 {
 	return lguest_switcher_addr + (label - lguest_switcher_start);
 }
 
-/* The entry of vector's trap stub, for the gates of the guest's IDT. */
+/**
+ * lguest_stub_addr() - Find the Switcher's trap stub for a vector.
+ * @vector: the vector.
+ *
+ * Return: the address of @vector's stub in the Switcher, for a gate of the
+ * IDT the CPU uses while a guest runs.
+ */
 unsigned long lguest_stub_addr(unsigned int vector)
 {
 	return lguest_switcher_label(lguest_trap_stubs) + vector * LGUEST_STUB_SIZE;
 }
 
-/*
- * The Switcher's code and data segments, for the host's GDTs and every
- * guest's: flat, ring 0, in the slots the ABI keeps for them.
+/**
+ * lguest_switcher_descs() - Make the Switcher's segment descriptors.
+ * @cs: filled with its code segment.
+ * @ds: filled with its data segment.
+ *
+ * Both flat and ring 0, for the slots the ABI keeps for them in the host's
+ * GDTs and in every guest's.
  */
 void lguest_switcher_descs(struct desc_struct *cs, struct desc_struct *ds)
 {
