@@ -66,6 +66,16 @@ launcher_build()
 	launcher_bin=$launcher_work/bin/lguest
 }
 
+# need_guest_kernel [OPTION...]: the guest kernel of a Launcher test,
+# --guest VMLINUX or else TARGET's own ($build/vmlinux), with each
+# CONFIG_OPTION built in.  Sets guest.
+need_guest_kernel()
+{
+	guest=${guest:-$build/vmlinux}
+	[ -f "$guest" ] || die "no guest kernel $guest"
+	[ $# = 0 ] || need_config -y "$(dirname "$guest")/.config" "the guest kernel $guest" "$@"
+}
+
 # build_bad_kernel OUT: scripts/tests/bad-kernel.S as the Launcher loads a
 # kernel, a static i386 ELF linked at 16 MiB.
 build_bad_kernel()
