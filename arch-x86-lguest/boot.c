@@ -770,6 +770,20 @@ static void __init lg_set_pv_ops(void)
 	pv_ops.mmu.flush_tlb_multi = lg_flush_tlb_multi;
 }
 
+/*
+ * No legacy PC device either: the guest runs in ring 1 without I/O
+ * permission, so a port access only faults.  The early platform quirks
+ * set the PC's defaults from the boot subarch and then call this, as they
+ * do for a Xen PV guest.
+ */
+static void __init lg_set_legacy_features(void)
+{
+	x86_platform.legacy.devices.pnpbios = 0;
+	x86_platform.legacy.rtc = 0;
+	x86_platform.legacy.warm_reset = 0;
+	x86_platform.legacy.i8042 = X86_LEGACY_I8042_PLATFORM_ABSENT;
+}
+
 /* The platform: no firmware tables, no legacy timer or interrupt controller. */
 static void __init lg_set_platform(void)
 {
@@ -786,6 +800,7 @@ static void __init lg_set_platform(void)
 	x86_platform.calibrate_tsc = lg_tsc_khz;
 	x86_platform.calibrate_cpu = lg_tsc_khz;
 	x86_platform.get_wallclock = lg_get_wallclock;
+	x86_platform.set_legacy_features = lg_set_legacy_features;
 }
 
 /* What our CPU does not have, whatever CPUID says. */
