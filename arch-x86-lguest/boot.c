@@ -188,15 +188,20 @@ static void lg_halt(void)
 #define DESC_CODE	BIT(11)
 #define DESC_G		BIT(23)
 
-static u32 switcher_base(void)
+/*
+ * Where the host's Switcher starts: a 32-bit host reserves the top of our
+ * 4 GiB for it, a 64-bit one nothing (reserve_top 0, the end is 4 GiB).
+ */
+static u64 switcher_base(void)
 {
-	return -lguest_data.reserve_top;
+	return (1ULL << 32) - lguest_data.reserve_top;
 }
 
 static bool host_gdt_entry(unsigned int idx)
 {
-	return idx == 10 || idx == 11 || idx == GDT_ENTRY_TSS ||
-		idx == GDT_ENTRY_LDT || idx == GDT_ENTRY_DOUBLEFAULT_TSS;
+	return idx == LGUEST_GDT_ENTRY_SWITCHER_CS || idx == LGUEST_GDT_ENTRY_SWITCHER_DS ||
+		idx == LGUEST_GDT_ENTRY_SWITCHER64_CS || idx == LGUEST_GDT_ENTRY_SWITCHER64_DS ||
+		idx == GDT_ENTRY_TSS || idx == GDT_ENTRY_LDT || idx == GDT_ENTRY_DOUBLEFAULT_TSS;
 }
 
 /*
@@ -212,7 +217,7 @@ static void fix_descriptor(u32 *lo, u32 *hi)
 {
 	u32 base = (*lo >> 16) | ((*hi & 0xff) << 16) | (*hi & 0xff000000);
 	u32 limit = (*lo & 0xffff) | (*hi & 0x000f0000);
-	u32 top = switcher_base();
+	u64 top = switcher_base();
 	u64 end;
 
 	if (!(*hi & DESC_PRESENT))

@@ -83,7 +83,7 @@ static void do_init(struct lguest *lg, u32 gpa)
 	 * Everything from the Switcher to 4 GiB: the guest keeps it free, and
 	 * makes its descriptors end below it.
 	 */
-	lguest_write_u32(lg, LG_DATA(lg, reserve_top), -(u32)lguest_switcher_addr);
+	lguest_write_u32(lg, LG_DATA(lg, reserve_top), (u32)((1ULL << 32) - lguest_guest_top()));
 	/*
 	 * The guest's clock is our TSC: only if we trust it ourselves, and
 	 * if the Launcher may read it (PR_SET_TSC keeps CR4.TSD for it).
@@ -98,7 +98,7 @@ static void do_init(struct lguest *lg, u32 gpa)
 	 * The shadows have the host's format, and the guest's page tables must
 	 * too: a guest that does not match stops itself.
 	 */
-	lguest_write_u32(lg, LG_DATA(lg, paging_levels), IS_ENABLED(CONFIG_X86_PAE) ? 3 : 2);
+	lguest_write_u32(lg, LG_DATA(lg, paging_levels), LG_PAE ? 3 : 2);
 }
 
 static void do_hcall(struct lguest *lg, const struct lguest_hcall_args *a, u32 *ret,

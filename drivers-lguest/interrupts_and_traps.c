@@ -106,12 +106,13 @@ void lguest_load_idt_entry(struct lguest *lg, u32 vector, u32 lo, u32 hi)
 		return;
 	}
 	/* The code segment may come later, but it may not be ring 0's. */
-	if (idx == 0 || idx >= GDT_ENTRIES || (sel & SEGMENT_TI_MASK) ||
-	    idx == LGUEST_GDT_ENTRY_SWITCHER_CS || idx == LGUEST_GDT_ENTRY_SWITCHER_DS) {
+	if (idx == 0 || idx >= LGUEST_GDT_ENTRIES || (sel & SEGMENT_TI_MASK) ||
+	    idx == LGUEST_GDT_ENTRY_SWITCHER_CS || idx == LGUEST_GDT_ENTRY_SWITCHER_DS ||
+	    idx == LGUEST_GDT_ENTRY_SWITCHER64_CS || idx == LGUEST_GDT_ENTRY_SWITCHER64_DS) {
 		lguest_kill(lg, "IDT entry %u: gate into segment %#x", vector, sel);
 		return;
 	}
-	idx = array_index_nospec(idx, GDT_ENTRIES);
+	idx = array_index_nospec(idx, LGUEST_GDT_ENTRIES);
 	/*
 	 * An entry already loaded must be ring 1's.  That it is code, and still
 	 * present, is checked each time a trap is delivered through the gate.
@@ -158,6 +159,12 @@ static bool direct_trap(struct lguest *lg, unsigned int v)
 {
 	u32 hi = lg->idt[v].hi, sel = ((lg->idt[v].lo >> 16) & ~SEGMENT_RPL_MASK) | 1;
 
+	/*
+	 * Not on a 64-bit host: a long-mode gate must lead to 64-bit code, so
+	 * every vector goes through the Switcher there.
+	 */
+	if (IS_ENABLED(CONFIG_X86_64))
+		return false;
 	return v == IA32_SYSCALL_VECTOR && (hi & GATE_PRESENT) &&
 		GATE_TYPE(hi) == GATE_TRAP && GATE_DPL(hi) == 3 && lg->stack_ss &&
 		lguest_selector_ok(lg, sel, 1, true);
@@ -206,7 +213,8 @@ void lguest_real_idt(struct lguest *lg, gate_desc *idt)
 		 * inside it would come back through these gates with a ring-0 %cs, and
 		 * the Switcher takes anything there but an NMI for a fault of its own.
 		 */
-		pack_gate(&idt[v], GATE_INTERRUPT, lguest_stub_addr(v), dpl, 0, LGUEST_CS);
+		pack_gate(&idt[v], GATE_INTERRUPT, lguest_stub_addr(v), dpl, lguest_stub_ist(v),
+			  LGUEST_CS);
 	}
 }
 

@@ -53,8 +53,23 @@
 /* A guest stuck on the same fault this many times in a row is killed. */
 #define LG_FAULT_LOOP_LIMIT	10000
 
+/*
+ * The guest pages as the host does on a 32-bit host.  A 64-bit host's
+ * guests use PAE, whose directories and PTE pages are the same as those of
+ * 4-level paging: their shadows hang below a 4-level top.
+ */
+#if defined(CONFIG_X86_PAE) || defined(CONFIG_X86_64)
+#define LG_PAE			1
+#else
+#define LG_PAE			0
+#endif
+
 /* Directory entries (each covering a PTE page) in 4 GiB. */
-#define LG_DIR_ENTRIES		(IS_ENABLED(CONFIG_X86_PAE) ? 2048 : 1024)
+#define LG_DIR_ENTRIES		(LG_PAE ? 2048 : 1024)
+
+/* The guest kernel's own selectors, RPL 0, as its GDT's layout has them. */
+#define LG_KERNEL_CS		(LGUEST_GDT_ENTRY_KERNEL_CS << 3)
+#define LG_KERNEL_DS		(LGUEST_GDT_ENTRY_KERNEL_DS << 3)
 
 struct lg_pgdir {
 	unsigned long gpgdir;	/* guest-physical top level, or the above */
@@ -101,7 +116,7 @@ struct lguest {
 	u32 cr2;
 	u32 dr6;			/* at the last #DB, for lguest_data.dr6 */
 	u32 fault_eip, fault_cr2, fault_count;
-	u32 switcher_fault_eip;
+	unsigned long switcher_fault_eip;
 
 	/* Shadow page tables. */
 	struct lg_pgdir pgdirs[LG_PGDIRS];
@@ -113,7 +128,7 @@ struct lguest {
 	unsigned int kernel_gen;	/* bumped when kernel_ptes gains a page */
 
 	/* Descriptor tables as the guest set them, after checking. */
-	struct desc_struct gdt[GDT_ENTRIES];
+	struct desc_struct gdt[LGUEST_GDT_ENTRIES];
 	/*
 	 * The segment registers last found good in ring 1 and in ring 3
 	 * (x86/core.c), until the GDT changes.
@@ -179,6 +194,20 @@ void lguest_switcher_unmap(void);
 unsigned long lguest_switcher_label(const char *label);
 unsigned long lguest_stub_addr(unsigned int vector);
 void lguest_switcher_descs(struct desc_struct *cs, struct desc_struct *ds);
+unsigned int lguest_stub_ist(unsigned int vector);
+#ifdef CONFIG_X86_64
+/**
+ * lguest_host_irq() - Run the host's handler for an interrupt, as the CPU would.
+ * @handler: the handler's address, from the host's IDT.
+ *
+ * In x86/switcher_64.S, outside the Switcher's copy: it pushes the frame
+ * of an interrupt from the kernel and calls @handler, whose iretq returns.
+ *
+ * Context: Interrupts disabled.
+ */
+void lguest_host_irq(unsigned long handler);
+#endif
+u64 lguest_guest_top(void);
 
 /* x86/cpuid.c */
 void lguest_arch_cpuid(u32 leaf, u32 subleaf, u32 *regs);

@@ -80,8 +80,8 @@ static unsigned int gate_type(const gate_desc *g)
 	return g->bits.type;
 }
 
-#define KERNEL_CS1	(__KERNEL_CS | 1)
-#define KERNEL_DS1	(__KERNEL_DS | 1)
+#define KERNEL_CS1	(LG_KERNEL_CS | 1)
+#define KERNEL_DS1	(LG_KERNEL_DS | 1)
 
 /* A guest of mem_pages pages, with the GDT the host gives it at setup. */
 static struct lguest *new_lg(struct kunit *test, unsigned long mem_pages)
@@ -146,22 +146,24 @@ static void gdt_good_entry_test(struct kunit *test)
 	guard(mutex)(&lg->lock);
 
 	seg_desc(0x10000, 16, SEG_DPL(3) | SEG_RW, &lo, &hi);
-	lguest_load_gdt_entry(lg, GDT_ENTRY_TLS_MIN, lo, hi);
+	lguest_load_gdt_entry(lg, LGUEST_GDT_ENTRY_TLS_MIN, lo, hi);
 	expect_alive(test, lg);
-	memcpy(&got, (char *)&lg->gdt[GDT_ENTRY_TLS_MIN] + 4, 4);
+	memcpy(&got, (char *)&lg->gdt[LGUEST_GDT_ENTRY_TLS_MIN] + 4, 4);
 	/* Stored with the accessed bit, so the CPU never writes the GDT. */
 	KUNIT_EXPECT_EQ(test, got, hi | BIT(8));
-	KUNIT_EXPECT_TRUE(test, lguest_selector_ok(lg, GDT_ENTRY_TLS_MIN << 3 | 3, 3, false));
+	KUNIT_EXPECT_TRUE(test, lguest_selector_ok(lg, LGUEST_GDT_ENTRY_TLS_MIN << 3 | 3, 3,
+						   false));
 
 	/* The largest segment allowed ends one byte below the Switcher. */
 	seg_desc(0, lguest_switcher_addr >> PAGE_SHIFT, SEG_DPL(3) | SEG_RW, &lo, &hi);
-	lguest_load_gdt_entry(lg, GDT_ENTRY_TLS_MIN, lo, hi);
+	lguest_load_gdt_entry(lg, LGUEST_GDT_ENTRY_TLS_MIN, lo, hi);
 	expect_alive(test, lg);
 
 	/* A descriptor that is not present clears the entry. */
-	lguest_load_gdt_entry(lg, GDT_ENTRY_TLS_MIN, 0, 0);
+	lguest_load_gdt_entry(lg, LGUEST_GDT_ENTRY_TLS_MIN, 0, 0);
 	expect_alive(test, lg);
-	KUNIT_EXPECT_FALSE(test, lguest_selector_ok(lg, GDT_ENTRY_TLS_MIN << 3 | 3, 3, false));
+	KUNIT_EXPECT_FALSE(test, lguest_selector_ok(lg, LGUEST_GDT_ENTRY_TLS_MIN << 3 | 3, 3,
+						    false));
 }
 
 struct bad_desc {
@@ -189,11 +191,14 @@ static const struct bad_desc bad_descs[] = {
 	  "is not the guest's" },
 	{ "Switcher data slot", LGUEST_GDT_ENTRY_SWITCHER_DS, 0, 16, SEG_DPL(1) | SEG_RW, false,
 	  "is not the guest's" },
-	{ "TSS slot", GDT_ENTRY_TSS, 0, 16, SEG_DPL(3) | SEG_RW, false, "is not the guest's" },
-	{ "LDT slot", GDT_ENTRY_LDT, 0, 16, SEG_DPL(3) | SEG_RW, false, "is not the guest's" },
-	{ "double-fault TSS slot", GDT_ENTRY_DOUBLEFAULT_TSS, 0, 16, SEG_DPL(3) | SEG_RW, false,
+	{ "TSS slot", LGUEST_GDT_ENTRY_TSS, 0, 16, SEG_DPL(3) | SEG_RW, false,
 	  "is not the guest's" },
-	{ "past the table", GDT_ENTRIES, 0, 16, SEG_DPL(3) | SEG_RW, false, "is not the guest's" },
+	{ "LDT slot", LGUEST_GDT_ENTRY_LDT, 0, 16, SEG_DPL(3) | SEG_RW, false,
+	  "is not the guest's" },
+	{ "double-fault TSS slot", LGUEST_GDT_ENTRY_DOUBLEFAULT_TSS, 0, 16, SEG_DPL(3) | SEG_RW,
+	  false, "is not the guest's" },
+	{ "past the table", LGUEST_GDT_ENTRIES, 0, 16, SEG_DPL(3) | SEG_RW, false,
+	  "is not the guest's" },
 	{ "index 2^32 - 1", 0xffffffff, 0, 16, SEG_DPL(3) | SEG_RW, false, "is not the guest's" },
 };
 
@@ -203,7 +208,7 @@ static void gdt_bad_entry_test(struct kunit *test)
 {
 	const struct bad_desc *d = test->param_value;
 	struct lguest *lg = new_lg(test, 16);
-	struct desc_struct before[GDT_ENTRIES];
+	struct desc_struct before[LGUEST_GDT_ENTRIES];
 	u32 lo, hi;
 
 	guard(mutex)(&lg->lock);
@@ -225,7 +230,7 @@ static void first_reason_wins_test(struct kunit *test)
 
 	guard(mutex)(&lg->lock);
 
-	lguest_load_gdt_entry(lg, GDT_ENTRY_TSS, 0, 0);
+	lguest_load_gdt_entry(lg, LGUEST_GDT_ENTRY_TSS, 0, 0);
 	lguest_load_idt_entry(lg, 256, 0, 0);
 	expect_killed(test, lg, "GDT entry");
 	KUNIT_EXPECT_NULL(test, strstr(lg->dead_reason, "IDT"));
@@ -243,14 +248,14 @@ static void selector_test(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, lguest_selector_ok(lg, KERNEL_DS1, 1, false));
 	KUNIT_EXPECT_TRUE(test, lguest_selector_ok(lg, 0, 3, false));
 	KUNIT_EXPECT_FALSE(test, lguest_selector_ok(lg, 0, 1, true));
-	KUNIT_EXPECT_FALSE(test, lguest_selector_ok(lg, __KERNEL_CS, 1, true));	/* RPL 0 */
+	KUNIT_EXPECT_FALSE(test, lguest_selector_ok(lg, LG_KERNEL_CS, 1, true));	/* RPL 0 */
 	KUNIT_EXPECT_FALSE(test, lguest_selector_ok(lg, KERNEL_CS1, 3, true));
 	KUNIT_EXPECT_FALSE(test, lguest_selector_ok(lg, KERNEL_DS1, 1, true));	/* data as code */
 	KUNIT_EXPECT_FALSE(test, lguest_selector_ok(lg, KERNEL_CS1, 1, false));	/* code as data */
 	KUNIT_EXPECT_FALSE(test, lguest_selector_ok(lg, KERNEL_CS1 | SEGMENT_TI_MASK, 1, true));
 	KUNIT_EXPECT_FALSE(test, lguest_selector_ok(lg, LGUEST_CS | 1, 1, true));
 	KUNIT_EXPECT_FALSE(test, lguest_selector_ok(lg, LGUEST_DS | 1, 1, false));
-	KUNIT_EXPECT_FALSE(test, lguest_selector_ok(lg, GDT_ENTRIES << 3 | 1, 1, false));
+	KUNIT_EXPECT_FALSE(test, lguest_selector_ok(lg, LGUEST_GDT_ENTRIES << 3 | 1, 1, false));
 	KUNIT_EXPECT_FALSE(test, lguest_selector_ok(lg, 0x10000 | KERNEL_CS1, 1, true));
 	/* Ring 3 may load the kernel's data selector only if its DPL allows. */
 	KUNIT_EXPECT_FALSE(test, lguest_selector_ok(lg, KERNEL_DS1 | 3, 3, false));
@@ -269,9 +274,9 @@ static void iret_test(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, lguest_iret_ok(lg, KERNEL_CS1, KERNEL_DS1, limit + 1));
 	KUNIT_EXPECT_FALSE(test, lguest_iret_ok(lg, KERNEL_CS1, KERNEL_DS1, lguest_switcher_addr));
 	KUNIT_EXPECT_FALSE(test, lguest_iret_ok(lg, KERNEL_CS1, 1, 0));		/* null stack */
-	KUNIT_EXPECT_FALSE(test, lguest_iret_ok(lg, KERNEL_CS1, __KERNEL_DS, 0));	/* RPL 0 */
+	KUNIT_EXPECT_FALSE(test, lguest_iret_ok(lg, KERNEL_CS1, LG_KERNEL_DS, 0));	/* RPL 0 */
 	KUNIT_EXPECT_FALSE(test, lguest_iret_ok(lg, KERNEL_CS1, KERNEL_CS1, 0));	/* code */
-	KUNIT_EXPECT_FALSE(test, lguest_iret_ok(lg, __KERNEL_CS | 2, __KERNEL_DS | 2, 0));
+	KUNIT_EXPECT_FALSE(test, lguest_iret_ok(lg, LG_KERNEL_CS | 2, LG_KERNEL_DS | 2, 0));
 	KUNIT_EXPECT_FALSE(test, lguest_iret_ok(lg, LGUEST_CS | 1, KERNEL_DS1, 0));
 
 	/* A stack must be writable data of exactly the new ring. */
@@ -321,7 +326,7 @@ static const struct bad_gate bad_gates[] = {
 	{ "Switcher code", 0x40, LGUEST_CS, GATE_INT32 | GATE_DPL_BITS(1), "gate into segment" },
 	{ "LDT selector", 0x40, KERNEL_CS1 | SEGMENT_TI_MASK, GATE_INT32 | GATE_DPL_BITS(1),
 	  "gate into segment" },
-	{ "past the GDT", 0x40, GDT_ENTRIES << 3 | 1, GATE_INT32 | GATE_DPL_BITS(1),
+	{ "past the GDT", 0x40, LGUEST_GDT_ENTRIES << 3 | 1, GATE_INT32 | GATE_DPL_BITS(1),
 	  "gate into segment" },
 };
 

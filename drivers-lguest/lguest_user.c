@@ -153,7 +153,7 @@ static bool setup_ok(const struct lguest_setup *s)
 	    s->mem_base + mem_end > TASK_SIZE)
 		return false;
 	/* The guest's memory and its MMIO window stay below the Switcher. */
-	if (mem_end > lguest_switcher_addr || mmio_end > lguest_switcher_addr ||
+	if (mem_end > lguest_guest_top() || mmio_end > lguest_guest_top() ||
 	    ((s->mmio_base | s->mmio_size) & ~PAGE_MASK) ||
 	    (s->mmio_size && s->mmio_base < mem_end) ||
 	    (s->page_offset & ~PAGE_MASK))
@@ -429,6 +429,11 @@ static const struct file_operations lguest_fops = {
 	.open		= lguest_open,
 	.release	= lguest_release,
 	.unlocked_ioctl	= lguest_ioctl,
+	/*
+	 * The ABI's structures are the same for 32- and 64-bit Launchers, so a
+	 * 32-bit one on a 64-bit host needs only its pointers widened.
+	 */
+	.compat_ioctl	= compat_ptr_ioctl,
 	.llseek		= noop_llseek,
 };
 

@@ -51,7 +51,7 @@
 #include "lg.h"
 #include "trace.h"
 
-#ifdef CONFIG_X86_PAE
+#if LG_PAE
 typedef u64 lg_pte_t;
 #define LG_PTRS		512			/* entries per table page */
 #define LG_PDE_SHIFT	21
@@ -90,10 +90,37 @@ MODULE_PARM_DESC(max_shadow_pages,
 /* Each CPU's PTE page mapping the Switcher code and that CPU's pages. */
 static DEFINE_PER_CPU(lg_pte_t *, switcher_ptes);
 
+#ifdef CONFIG_X86_64
+/*
+ * H:205 On a 64-bit host the Switcher lies far above the 4 GiB a guest in
+ * compatibility mode can address, so the shadows never hold it.  Each CPU
+ * has a 4-level top of its own instead, whose first entry takes the
+ * current shadow for a run (its PAE-format directory pointers are the
+ * first four entries of a page-directory-pointer table) and whose
+ * Switcher entry leads, through a middle and a directory page of that
+ * CPU's, to its PTE page.
+ */
+static DEFINE_PER_CPU(lg_pte_t *, switcher_top);
+#define LG_PDPTE_FLAGS	LG_TABLE_FLAGS
+#else
+/* A PAE directory pointer has no rights bits: they are reserved. */
+#define LG_PDPTE_FLAGS	_PAGE_PRESENT
+#endif
+
+/*
+ * Is the Switcher's directory slot in the guest's 4 GiB?  On a 32-bit host
+ * it is, at the top, and the guest's tables must leave it alone.
+ */
+static bool switcher_in_guest_space(void)
+{
+	return IS_ENABLED(CONFIG_X86_32);
+}
+
 /* Is va in the Switcher's directory slot? */
 static bool switcher_va(u64 va)
 {
-	return va >= lguest_switcher_addr && va - lguest_switcher_addr < (1U << LG_PDE_SHIFT);
+	return switcher_in_guest_space() && va >= lguest_switcher_addr &&
+		va - lguest_switcher_addr < (1U << LG_PDE_SHIFT);
 }
 
 /*
@@ -141,7 +168,7 @@ static lg_pte_t *shadow_dir_entry(struct lguest *lg, struct lg_pgdir *pg, u32 va
 				  bool alloc)
 {
 	lg_pte_t *dir = (lg_pte_t *)pg->top;
-#ifdef CONFIG_X86_PAE
+#if LG_PAE
 	lg_pte_t *pdpte = &dir[va >> 30];
 
 	/*
@@ -157,8 +184,7 @@ static lg_pte_t *shadow_dir_entry(struct lguest *lg, struct lg_pgdir *pg, u32 va
 		pmd = alloc_table(lg);
 		if (!pmd)
 			return NULL;
-		/* A PDPT entry has no rights bits: they are reserved. */
-		*pdpte = __pa(pmd) | _PAGE_PRESENT;
+		*pdpte = __pa(pmd) | LG_PDPTE_FLAGS;
 	}
 	dir = table_va(*pdpte);
 #endif
@@ -251,7 +277,7 @@ static void give_kernel_half(struct lguest *lg, struct lg_pgdir *pg)
  */
 static void release_middle(struct lguest *lg, struct lg_pgdir *pg, u64 start, u64 end)
 {
-#ifdef CONFIG_X86_PAE
+#if LG_PAE
 	lg_pte_t *pdpte;
 	u64 va;
 
@@ -261,7 +287,8 @@ static void release_middle(struct lguest *lg, struct lg_pgdir *pg, u64 start, u6
 	 */
 	for (va = ALIGN(start, 1ULL << 30); va + (1ULL << 30) <= end; va += 1ULL << 30) {
 		pdpte = &((lg_pte_t *)pg->top)[va >> 30];
-		if (va >> 30 == lguest_switcher_addr >> 30 || !(*pdpte & _PAGE_PRESENT))
+		if ((switcher_in_guest_space() && va >> 30 == lguest_switcher_addr >> 30) ||
+		    !(*pdpte & _PAGE_PRESENT))
 			continue;
 		free_table(lg, table_va(*pdpte));
 		*pdpte = 0;
@@ -356,7 +383,7 @@ static bool walk_guest(struct lguest *lg, u32 gtop, u32 va, struct lg_walk *w)
 	lg_pte_t pde;
 	u32 gpa;
 
-#ifdef CONFIG_X86_PAE
+#if LG_PAE
 	lg_pte_t pdpte;
 
 	lguest_read(lg, &pdpte, gtop + (va >> 30) * sizeof(pdpte), sizeof(pdpte));
@@ -820,6 +847,8 @@ static bool check_switcher_slot(struct lguest *lg, u32 gtop)
 {
 	struct lg_walk w;
 
+	if (!switcher_in_guest_space())
+		return true;
 	/*
 	 * walk_guest() succeeds once a directory entry covers the slot, even
 	 * with no page in it: that is already too much.  This is checked when a
@@ -871,7 +900,7 @@ static void switch_user_half(struct lguest *lg, struct lg_pgdir *pg, u64 ctx, u3
  */
 void lguest_new_pagetable(struct lguest *lg, u32 gpgdir, u64 ctx, u32 gen)
 {
-	unsigned int i, align = IS_ENABLED(CONFIG_X86_PAE) ? 32 : PAGE_SIZE;
+	unsigned int i, align = LG_PAE ? 32 : PAGE_SIZE;
 
 	lockdep_assert_held(&lg->lock);
 
@@ -1057,7 +1086,7 @@ void lguest_set_pgd(struct lguest *lg, u32 gpgdir, u32 vaddr)
 
 	lockdep_assert_held(&lg->lock);
 
-	if (!IS_ENABLED(CONFIG_X86_PAE)) {
+	if (!LG_PAE) {
 		lguest_kill(lg, "LHCALL_SET_PGD without PAE");
 		return;
 	}
@@ -1086,8 +1115,7 @@ unsigned long lguest_map_switcher(struct lguest *lg, int cpu)
 {
 	struct lg_pgdir *pg = &lg->pgdirs[lg->cur_pgdir];
 	lg_pte_t *ptes = per_cpu(switcher_ptes, cpu);
-	lg_pte_t *pde = shadow_dir_entry(lg, pg, lguest_switcher_addr, false);
-	unsigned int regs = SWITCHER_CODE_PAGES + 2 * cpu;
+	unsigned int regs = LG_CPU_REGS_PAGE(cpu);
 
 	/*
 	 * This CPU's PTE page maps the code and this CPU's state page; now it
@@ -1096,12 +1124,19 @@ unsigned long lguest_map_switcher(struct lguest *lg, int cpu)
 	 */
 	ptes[regs] = ((lg_pte_t)page_to_pfn(lg->regs_page) << PAGE_SHIFT) |
 		_PAGE_PRESENT | _PAGE_RW | _PAGE_ACCESSED | _PAGE_DIRTY | LG_NX;
+#ifdef CONFIG_X86_64
+	/* The shadow's 4 GiB under this CPU's own top; the Switcher is there. */
+	per_cpu(switcher_top, cpu)[0] = __pa(pg->top) | LG_TABLE_FLAGS;
+	return __pa(per_cpu(switcher_top, cpu));
+#else
 	/*
 	 * No _PAGE_USER at this level: ring 3 reaches nothing in the slot,
 	 * whatever the PTEs say.
 	 */
-	*pde = __pa(ptes) | _PAGE_PRESENT | _PAGE_RW | _PAGE_ACCESSED;
+	*shadow_dir_entry(lg, pg, lguest_switcher_addr, false) =
+		__pa(ptes) | _PAGE_PRESENT | _PAGE_RW | _PAGE_ACCESSED;
 	return __pa(pg->top);
+#endif
 }
 
 /**
@@ -1115,10 +1150,14 @@ unsigned long lguest_map_switcher(struct lguest *lg, int cpu)
  */
 void lguest_unmap_switcher(struct lguest *lg, int cpu)
 {
+#ifdef CONFIG_X86_64
+	per_cpu(switcher_top, cpu)[0] = 0;
+#else
 	struct lg_pgdir *pg = &lg->pgdirs[lg->cur_pgdir];
 
 	*shadow_dir_entry(lg, pg, lguest_switcher_addr, false) = 0;
-	per_cpu(switcher_ptes, cpu)[SWITCHER_CODE_PAGES + 2 * cpu] = 0;
+#endif
+	per_cpu(switcher_ptes, cpu)[LG_CPU_REGS_PAGE(cpu)] = 0;
 }
 
 /**
@@ -1162,7 +1201,8 @@ int lguest_init_pagetables(struct lguest *lg)
 		if (!lg->pgdirs[i].top)
 			return -ENOMEM;
 		/* The Switcher slot's middle level (PAE), kept for good. */
-		if (!shadow_dir_entry(lg, &lg->pgdirs[i], lguest_switcher_addr, true))
+		if (switcher_in_guest_space() &&
+		    !shadow_dir_entry(lg, &lg->pgdirs[i], lguest_switcher_addr, true))
 			return -ENOMEM;
 	}
 	/*
@@ -1197,7 +1237,8 @@ void lguest_free_pagetables(struct lguest *lg)
 		if (!top)
 			continue;
 		/* The one middle level release_range() keeps (PAE). */
-		if (IS_ENABLED(CONFIG_X86_PAE) && (top[lguest_switcher_addr >> 30] & _PAGE_PRESENT))
+		if (LG_PAE && switcher_in_guest_space() &&
+		    (top[lguest_switcher_addr >> 30] & _PAGE_PRESENT))
 			free_table(lg, table_va(top[lguest_switcher_addr >> 30]));
 		free_page((unsigned long)top);
 		lg->pgdirs[i].top = NULL;
@@ -1208,6 +1249,59 @@ void lguest_free_pagetables(struct lguest *lg)
 	WARN_ON_ONCE(lg->shadow_pages);
 	lg->shadow_pages = 0;
 }
+
+#ifdef CONFIG_X86_64
+/*
+ * A CPU's 4-level top, and the middle and directory pages that lead from
+ * its Switcher entry to the CPU's PTE page.  None has _PAGE_USER, so ring
+ * 3 reaches nothing of the Switcher, and a compatibility-mode guest no
+ * address above 4 GiB anyway.
+ */
+static int switcher_top_init(int cpu)
+{
+	unsigned long va = lguest_switcher_addr;
+	lg_pte_t *top, *mid, *dir, flags = _PAGE_PRESENT | _PAGE_RW | _PAGE_ACCESSED;
+
+	top = (lg_pte_t *)get_zeroed_page(GFP_KERNEL);
+	mid = (lg_pte_t *)get_zeroed_page(GFP_KERNEL);
+	dir = (lg_pte_t *)get_zeroed_page(GFP_KERNEL);
+	if (!top || !mid || !dir) {
+		free_page((unsigned long)top);
+		free_page((unsigned long)mid);
+		free_page((unsigned long)dir);
+		return -ENOMEM;
+	}
+	dir[pmd_index(va)] = __pa(per_cpu(switcher_ptes, cpu)) | flags;
+	mid[pud_index(va)] = __pa(dir) | flags;
+	top[pgd_index(va)] = __pa(mid) | flags;
+	per_cpu(switcher_top, cpu) = top;
+	return 0;
+}
+
+static void switcher_top_fini(int cpu)
+{
+	unsigned long va = lguest_switcher_addr;
+	lg_pte_t *top = per_cpu(switcher_top, cpu), *mid, *dir;
+
+	if (!top)
+		return;
+	mid = table_va(top[pgd_index(va)]);
+	dir = table_va(mid[pud_index(va)]);
+	free_page((unsigned long)dir);
+	free_page((unsigned long)mid);
+	free_page((unsigned long)top);
+	per_cpu(switcher_top, cpu) = NULL;
+}
+#else
+static int switcher_top_init(int cpu)
+{
+	return 0;
+}
+
+static void switcher_top_fini(int cpu)
+{
+}
+#endif
 
 /**
  * lguest_switcher_pte_init() - Make each CPU's PTE page for the Switcher.
@@ -1244,10 +1338,14 @@ int lguest_switcher_pte_init(void)
 		 * for each run, and no other CPU's pages appear here: a guest
 		 * sees only the pair of the CPU it runs on.
 		 */
-		i = SWITCHER_CODE_PAGES + 2 * cpu + 1;
-		ptes[i] = ((lg_pte_t)page_to_pfn(lguest_switcher_pages[i]) << PAGE_SHIFT) |
-			  ro | LG_NX;
+		for (i = LG_CPU_REGS_PAGE(cpu) + 1; i < LG_CPU_REGS_PAGE(cpu + 1); i++)
+			ptes[i] = ((lg_pte_t)page_to_pfn(lguest_switcher_pages[i]) << PAGE_SHIFT) |
+				  ro | LG_NX;
 		per_cpu(switcher_ptes, cpu) = ptes;
+		if (switcher_top_init(cpu)) {
+			lguest_switcher_pte_fini();
+			return -ENOMEM;
+		}
 	}
 	return 0;
 }
@@ -1262,6 +1360,7 @@ void lguest_switcher_pte_fini(void)
 	unsigned int cpu;
 
 	for_each_possible_cpu(cpu) {
+		switcher_top_fini(cpu);
 		free_page((unsigned long)per_cpu(switcher_ptes, cpu));
 		per_cpu(switcher_ptes, cpu) = NULL;
 	}

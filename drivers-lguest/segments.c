@@ -25,12 +25,30 @@
 #define DESC_S		0x00001000
 #define DESC_PRESENT	0x00008000
 #define DESC_DPL(hi)	(((hi) >> 13) & 3)
+#define DESC_L		0x00200000
+
+/*
+ * The ABI names the slots of the guest's GDT: Linux's 32-bit layout, which
+ * on a 32-bit host is also the host's own.
+ */
+#ifdef CONFIG_X86_32
+#define LG_SAME_SLOT(name) static_assert(LGUEST_##name == (name))
+LG_SAME_SLOT(GDT_ENTRIES);
+LG_SAME_SLOT(GDT_ENTRY_TLS_MIN);
+LG_SAME_SLOT(GDT_ENTRY_TLS_ENTRIES);
+LG_SAME_SLOT(GDT_ENTRY_KERNEL_CS);
+LG_SAME_SLOT(GDT_ENTRY_KERNEL_DS);
+LG_SAME_SLOT(GDT_ENTRY_TSS);
+LG_SAME_SLOT(GDT_ENTRY_LDT);
+LG_SAME_SLOT(GDT_ENTRY_DOUBLEFAULT_TSS);
+#endif
 
 static bool reserved_entry(u32 idx)
 {
 	return idx == LGUEST_GDT_ENTRY_SWITCHER_CS || idx == LGUEST_GDT_ENTRY_SWITCHER_DS ||
-		idx == GDT_ENTRY_TSS || idx == GDT_ENTRY_LDT ||
-		idx == GDT_ENTRY_DOUBLEFAULT_TSS;
+		idx == LGUEST_GDT_ENTRY_SWITCHER64_CS || idx == LGUEST_GDT_ENTRY_SWITCHER64_DS ||
+		idx == LGUEST_GDT_ENTRY_TSS || idx == LGUEST_GDT_ENTRY_LDT ||
+		idx == LGUEST_GDT_ENTRY_DOUBLEFAULT_TSS;
 }
 
 static u32 desc_base(u32 lo, u32 hi)
@@ -87,15 +105,28 @@ static bool check_descriptor(struct lguest *lg, u32 idx, u32 lo, u32 hi)
 		return false;
 	}
 	/*
+	 * On a 64-bit host the L bit makes a code segment a 64-bit one: far
+	 * calls to it would leave compatibility mode, and ring 1 could then
+	 * address the Switcher above 4 GiB.  A 32-bit host takes the bit for a
+	 * reserved one.  No guest needs it.
+	 */
+	if (hi & DESC_L) {
+		lguest_kill(lg, "GDT entry %u: 64-bit segment %#x:%#x", idx, hi, lo);
+		return false;
+	}
+	/*
 	 * Ring 1 is supervisor mode to the paging unit, so the shadow page tables
 	 * do not keep the guest kernel out of the Switcher's pages: the segment
 	 * limits must.  The sum is done in 64 bits because the CPU wraps linear
 	 * addresses, and a segment whose end passes 4 GiB covers the top too.
+	 * A 64-bit host's Switcher lies above 4 GiB: there the check only keeps
+	 * segments from wrapping.
 	 */
 	end = (u64)desc_base(lo, hi) + desc_limit(lo, hi);
-	if (end >= lguest_switcher_addr) {
-		lguest_kill(lg, "GDT entry %u: segment %#x-%#llx reaches the Switcher at %#lx",
-			    idx, desc_base(lo, hi), end, lguest_switcher_addr);
+	if (end >= lguest_guest_top()) {
+		lguest_kill(lg, "GDT entry %u: segment %#x-%#llx reaches %s", idx,
+			    desc_base(lo, hi), end,
+			    IS_ENABLED(CONFIG_X86_64) ? "past 4 GiB" : "the Switcher");
 		return false;
 	}
 	return true;
@@ -145,7 +176,7 @@ void lguest_load_gdt_entry(struct lguest *lg, u32 idx, u32 lo, u32 hi)
 	 * every gate of the real IDT names, and the TSS its ltr loads.  The guest
 	 * has no LDT, and no double-fault task to put in the last one.
 	 */
-	if (idx >= GDT_ENTRIES || reserved_entry(idx)) {
+	if (idx >= LGUEST_GDT_ENTRIES || reserved_entry(idx)) {
 		lguest_kill(lg, "GDT entry %u is not the guest's", idx);
 		return;
 	}
@@ -153,7 +184,7 @@ void lguest_load_gdt_entry(struct lguest *lg, u32 idx, u32 lo, u32 hi)
 	 * idx comes from a guest register: keep it in bounds when the check above
 	 * is mispredicted, too.
 	 */
-	idx = array_index_nospec(idx, GDT_ENTRIES);
+	idx = array_index_nospec(idx, LGUEST_GDT_ENTRIES);
 	/* The gates the IDT lets through directly depend on the GDT. */
 	if (check_descriptor(lg, idx, lo, hi))
 		set_entry(lg, idx, lo, hi, LG_CHANGED_GDT | LG_CHANGED_IDT);
@@ -162,7 +193,7 @@ void lguest_load_gdt_entry(struct lguest *lg, u32 idx, u32 lo, u32 hi)
 /**
  * lguest_load_tls() - Check and install the guest's TLS entries.
  * @lg: the guest.
- * @gpa: the guest-physical address of GDT_ENTRY_TLS_ENTRIES descriptors.
+ * @gpa: the guest-physical address of LGUEST_GDT_ENTRY_TLS_ENTRIES descriptors.
  *
  * The entries are read once and installed in order; the first one that
  * breaks the rules kills the guest, and those after it are left as they
@@ -172,7 +203,7 @@ void lguest_load_gdt_entry(struct lguest *lg, u32 idx, u32 lo, u32 hi)
  */
 void lguest_load_tls(struct lguest *lg, u32 gpa)
 {
-	u32 tls[GDT_ENTRY_TLS_ENTRIES][2];
+	u32 tls[LGUEST_GDT_ENTRY_TLS_ENTRIES][2];
 	unsigned int i;
 
 	lockdep_assert_held(&lg->lock);
@@ -183,11 +214,11 @@ void lguest_load_tls(struct lguest *lg, u32 gpa)
 	 * guest and leaves the copy zeroed: three empty entries.
 	 */
 	lguest_read(lg, tls, gpa, sizeof(tls));
-	for (i = 0; i < GDT_ENTRY_TLS_ENTRIES; i++) {
+	for (i = 0; i < LGUEST_GDT_ENTRY_TLS_ENTRIES; i++) {
 		/* A refused entry has killed the guest; the rest no longer matter. */
-		if (!check_descriptor(lg, GDT_ENTRY_TLS_MIN + i, tls[i][0], tls[i][1]))
+		if (!check_descriptor(lg, LGUEST_GDT_ENTRY_TLS_MIN + i, tls[i][0], tls[i][1]))
 			return;
-		set_entry(lg, GDT_ENTRY_TLS_MIN + i, tls[i][0], tls[i][1], LG_CHANGED_TLS);
+		set_entry(lg, LGUEST_GDT_ENTRY_TLS_MIN + i, tls[i][0], tls[i][1], LG_CHANGED_TLS);
 	}
 }
 
@@ -200,7 +231,7 @@ void lguest_load_tls(struct lguest *lg, u32 gpa)
  */
 void lguest_init_gdt(struct lguest *lg)
 {
-	u32 pages = (lguest_switcher_addr >> PAGE_SHIFT) - 1;
+	u32 pages = (lguest_guest_top() >> PAGE_SHIFT) - 1;
 	u32 lo = pages & 0xffff;
 	u32 hi = (pages & 0xf0000) | DESC_PRESENT | DESC_S | (1 << 13) |
 		 (1 << 22) | (1 << 23);
@@ -212,8 +243,8 @@ void lguest_init_gdt(struct lguest *lg)
 	 * until the guest loads its own GDT.
 	 */
 	memset(lg->gdt, 0, sizeof(lg->gdt));
-	set_entry(lg, GDT_ENTRY_KERNEL_CS, lo, hi | DESC_TYPE_CODE | 0x200, LG_CHANGED_GDT);
-	set_entry(lg, GDT_ENTRY_KERNEL_DS, lo, hi | 0x200, LG_CHANGED_GDT);
+	set_entry(lg, LGUEST_GDT_ENTRY_KERNEL_CS, lo, hi | DESC_TYPE_CODE | 0x200, LG_CHANGED_GDT);
+	set_entry(lg, LGUEST_GDT_ENTRY_KERNEL_DS, lo, hi | 0x200, LG_CHANGED_GDT);
 }
 
 /**
@@ -246,9 +277,9 @@ bool lguest_selector_ok(struct lguest *lg, u32 sel, int rpl, bool code)
 	/* A null selector is fine in a data register until used, never in %cs. */
 	if (idx == 0)
 		return !code;
-	if (idx >= GDT_ENTRIES || reserved_entry(idx))
+	if (idx >= LGUEST_GDT_ENTRIES || reserved_entry(idx))
 		return false;
-	idx = array_index_nospec(idx, GDT_ENTRIES);
+	idx = array_index_nospec(idx, LGUEST_GDT_ENTRIES);
 	/*
 	 * The Switcher loads these registers in ring 0, where a not-present
 	 * segment would raise #NP inside it.
@@ -302,8 +333,8 @@ bool lguest_iret_ok(struct lguest *lg, u32 cs, u32 ss, u32 eip)
 	 * The clamps inside lguest_selector_ok() do not carry over to the indices
 	 * computed here.
 	 */
-	cs_idx = array_index_nospec(cs >> 3, GDT_ENTRIES);
-	ss_idx = array_index_nospec(ss >> 3, GDT_ENTRIES);
+	cs_idx = array_index_nospec(cs >> 3, LGUEST_GDT_ENTRIES);
+	ss_idx = array_index_nospec(ss >> 3, LGUEST_GDT_ENTRIES);
 	memcpy(&hi, (char *)&lg->gdt[ss_idx] + 4, 4);
 	/*
 	 * The stack segment is held to more than a data register: its DPL must be
@@ -326,7 +357,7 @@ bool lguest_iret_ok(struct lguest *lg, u32 cs, u32 ss, u32 eip)
  */
 u32 lguest_segment_limit(struct lguest *lg, u32 sel)
 {
-	u32 idx = array_index_nospec(sel >> 3, GDT_ENTRIES), lo, hi;
+	u32 idx = array_index_nospec(sel >> 3, LGUEST_GDT_ENTRIES), lo, hi;
 
 	memcpy(&lo, &lg->gdt[idx], 4);
 	memcpy(&hi, (char *)&lg->gdt[idx] + 4, 4);
@@ -336,7 +367,7 @@ u32 lguest_segment_limit(struct lguest *lg, u32 sel)
 /**
  * lguest_copy_gdt() - Build the GDT the CPU uses while the guest runs.
  * @lg: the guest.
- * @gdt: the table to fill, GDT_ENTRIES descriptors.
+ * @gdt: the table to fill, LGUEST_GDT_ENTRIES descriptors.
  *
  * The guest's entries, and the Switcher's code and data segments in the
  * slots kept for them.
@@ -349,6 +380,5 @@ void lguest_copy_gdt(struct lguest *lg, struct desc_struct *gdt)
 	 * and the gates of the real IDT name them, so they must be present in
 	 * this table whenever it is loaded.
 	 */
-	lguest_switcher_descs(&gdt[LGUEST_GDT_ENTRY_SWITCHER_CS],
-			      &gdt[LGUEST_GDT_ENTRY_SWITCHER_DS]);
+	lguest_switcher_descs(&gdt[LGUEST_CS >> 3], &gdt[LGUEST_DS >> 3]);
 }

@@ -14,6 +14,8 @@
 
 #define LGUEST_CS_SEL	(LGUEST_GDT_ENTRY_SWITCHER_CS * 8)
 #define LGUEST_DS_SEL	(LGUEST_GDT_ENTRY_SWITCHER_DS * 8)
+#define LGUEST_CS64_SEL	(LGUEST_GDT_ENTRY_SWITCHER64_CS * 8)
+#define LGUEST_DS64_SEL	(LGUEST_GDT_ENTRY_SWITCHER64_DS * 8)
 
 /* A probed instruction that writes a register: the register is var. */
 #define PROBE_REG(insn, var) ({						\
@@ -171,6 +173,32 @@ static void top_maps_switcher(void)
 		pgd[s >> 22] = pgd32()[0];
 	}
 	hcall(LHCALL_NEW_PGTABLE, SCRATCH, 0, 0, 0);
+}
+
+/*
+ * A 64-bit host keeps nothing of its own in our 4 GiB: its top 2 MiB map
+ * our memory like any other address (here the PTE page of 2-4 MiB).
+ */
+static void top_of_4g(void)
+{
+	uint64_t *pdpt = (uint64_t *)SCRATCH, *pmd = (uint64_t *)(SCRATCH + 0x1000);
+	uint32_t top = 0xffe80000, low = 0x280000;
+
+	zero(pmd, 4096);
+	copy(pdpt, pae_pdpt(), 32);
+	pmd[511] = (pae_pmd()[1] & ~0xfffULL) | 0x7;
+	pdpt[3] = (uint32_t)pmd | 0x1;
+	hcall(LHCALL_NEW_PGTABLE, SCRATCH, 0, 0, 0);
+	WRITE_ONCE(MEM32(top), 0x4c475354);
+	WRITE_ONCE(MEM32(low + 4), 0x34474221);
+	if (READ_ONCE(MEM32(low)) != 0x4c475354 || READ_ONCE(MEM32(top + 4)) != 0x34474221) {
+		say_hex(READ_ONCE(MEM32(top)));
+		say(" at the top, ");
+		say_hex(READ_ONCE(MEM32(low)));
+		say(" below\n");
+		die("the top page is not the page it maps");
+	}
+	power_off("top of 4 GiB is ours");
 }
 
 /*
@@ -355,8 +383,10 @@ static void ldt_selector(void)
 
 static void switcher_selectors(void)
 {
+	/* Both hosts' Switcher slots, and the TSS, LDT and double-fault TSS. */
 	uint32_t sel[] = { LGUEST_DS_SEL, LGUEST_DS_SEL | 1, LGUEST_DS_SEL | 3,
-			   LGUEST_CS_SEL | 1, 16 * 8, 17 * 8, 31 * 8 };
+			   LGUEST_CS_SEL | 1, LGUEST_DS64_SEL, LGUEST_DS64_SEL | 1,
+			   LGUEST_CS64_SEL | 1, 16 * 8, 17 * 8, 31 * 8 };
 	unsigned int i;
 
 	for (i = 0; i < ARRAY_SIZE(sel); i++)
@@ -364,6 +394,10 @@ static void switcher_selectors(void)
 	expect_trap(PROBE("lcall %0, $0", "i"(LGUEST_CS_SEL)), 13, "called the Switcher's code");
 	expect_trap(PROBE("ljmp %0, $0", "i"(LGUEST_CS_SEL | 1)), 13,
 		    "jumped to the Switcher's code");
+	expect_trap(PROBE("lcall %0, $0", "i"(LGUEST_CS64_SEL)), 13,
+		    "called a 64-bit host's code");
+	expect_trap(PROBE("ljmp %0, $0", "i"(LGUEST_CS64_SEL | 1)), 13,
+		    "jumped to a 64-bit host's code");
 	power_off("Switcher segments refused");
 }
 
@@ -652,6 +686,27 @@ static void try_sysenter(void)
 	power_off("SYSENTER refused");
 }
 
+/* A host that lets this through to ring 0 must kill us (switcher_64.S). */
+static void try_syscall(void)
+{
+	expect_trap(PROBE("syscall"), 6, "SYSCALL got through");
+	power_off("SYSCALL refused");
+}
+
+/*
+ * A 64-bit code segment of ring 1: a far jump to it would leave
+ * compatibility mode on a 64-bit host.  Loading it must kill us.
+ */
+static void gdt_long_mode(void)
+{
+	uint32_t lo, hi;
+
+	desc(0xfffff, 1, 1, &lo, &hi);
+	hi = (hi & ~(1U << 22)) | (1U << 21);	/* L, and D clear as L wants */
+	hcall(LHCALL_LOAD_GDT_ENTRY, 9, lo, hi, 0);
+	asm volatile("ljmp $0x49, $1f\n1:");
+}
+
 /* Random hypercalls and traps with values a host might trip over. */
 static uint32_t nasty(void)
 {
@@ -769,6 +824,9 @@ void hostile(uint32_t test, uint32_t arg)
 	case HOSTILE_TOP_MAPS_SWITCHER:
 		top_maps_switcher();
 		break;
+	case HOSTILE_TOP_OF_4G:
+		top_of_4g();
+		break;
 	case HOSTILE_SWITCHER_PAGES:
 		switcher_pages();
 		break;
@@ -807,6 +865,9 @@ void hostile(uint32_t test, uint32_t arg)
 		break;
 	case HOSTILE_IDT_SWITCHER_CS:
 		gate(40, stub_3, 1, LGUEST_CS_SEL);
+		break;
+	case HOSTILE_IDT_HOST64_CS:
+		gate(40, stub_3, 1, LGUEST_CS64_SEL);
 		break;
 	case HOSTILE_IDT_TASK_GATE:
 		set_gate_type(40, 0, 1, SEL_KCODE, 0x5);
@@ -892,6 +953,9 @@ void hostile(uint32_t test, uint32_t arg)
 		break;
 	case HOSTILE_SWITCHER_SELECTORS:
 		switcher_selectors();
+		break;
+	case HOSTILE_GDT_LONG_MODE:
+		gdt_long_mode();
 		break;
 	case HOSTILE_STACK_OUTSIDE:
 		/* A trap with the stack pointer far outside memory. */
@@ -994,6 +1058,9 @@ void hostile(uint32_t test, uint32_t arg)
 		break;
 	case HOSTILE_SYSENTER:
 		try_sysenter();
+		break;
+	case HOSTILE_SYSCALL:
+		try_syscall();
 		break;
 	case HOSTILE_FAULT_LOOP:
 		/* Fault, "handle" it without fixing anything, fault again... */

@@ -19,6 +19,8 @@
 #define HF_SMALL_TLB	0x40	/* the host may keep few shadow pages */
 #define HF_USER		0x80	/* the attack comes from the guest's ring 3 */
 #define HF_KERNEL_HALF	0x100	/* the guest's kernel half starts at 0xc0000000 */
+#define HF_HOST32	0x200	/* attacks a Switcher in the guest's 4 GiB: 32-bit hosts */
+#define HF_HOST64	0x400	/* only on a 64-bit host */
 
 enum {
 	HOSTILE_NONE,
@@ -31,6 +33,7 @@ enum {
 	HOSTILE_PMD_CLEAR_SWITCHER,
 	HOSTILE_PGD_TOP,
 	HOSTILE_TOP_MAPS_SWITCHER,
+	HOSTILE_TOP_OF_4G,
 	HOSTILE_SWITCHER_PAGES,
 	HOSTILE_PTE_IGNORED_BITS,
 	HOSTILE_PTE_ABOVE_4G,
@@ -45,6 +48,7 @@ enum {
 	/* The IDT. */
 	HOSTILE_IDT_DPL0,
 	HOSTILE_IDT_SWITCHER_CS,
+	HOSTILE_IDT_HOST64_CS,
 	HOSTILE_IDT_TASK_GATE,
 	HOSTILE_IDT_VECTOR_RANGE,
 	HOSTILE_IDT_HCALL_VECTOR,
@@ -70,6 +74,7 @@ enum {
 	HOSTILE_UNSHADOWED_PROMISE,
 	HOSTILE_LDT_SELECTOR,
 	HOSTILE_SWITCHER_SELECTORS,
+	HOSTILE_GDT_LONG_MODE,
 	/* Stacks and frames. */
 	HOSTILE_STACK_OUTSIDE,
 	HOSTILE_STACK_SWITCHER,
@@ -104,6 +109,7 @@ enum {
 	HOSTILE_HOST_BREAKPOINT,
 	HOSTILE_AVX_STATE,
 	HOSTILE_SYSENTER,
+	HOSTILE_SYSCALL,
 	HOSTILE_FAULT_LOOP,
 	HOSTILE_SPIN,		/* runs until its Launcher is killed */
 	HOSTILE_FUZZ,		/* random hypercalls and traps, seeded */

@@ -15,23 +15,30 @@
 #include <asm/fpu/api.h>
 #include <asm/mce.h>
 #include <asm/msr.h>
+#include <asm/nospec-branch.h>
+#include <linux/pgtable.h>
+#include <asm/segment.h>
 #include <asm/special_insns.h>
 #include <asm/tlbflush.h>
 #include <asm/trapnr.h>
 #include <asm/irq_vectors.h>
+#ifdef CONFIG_X86_64
+#include <asm/fsgsbase.h>
+#include <asm/gsseg.h>
+#endif
 #include "../lg.h"
 #include "../trace.h"
 
 /* The guest last set up on each CPU's pages: if it is us, they are current. */
 /*
- * M:010 This host is 32-bit, and most hosts today are not.  On x86-64 a
- * 32-bit guest kernel could still run in ring 1, in compatibility mode:
- * its code segment a 32-bit one in a 64-bit GDT, its shadows PAE-format
- * tables under a 4-level top, as Xen runs 32-bit PV guests on a 64-bit
- * hypervisor.  What changes is this file and the Switcher: 64-bit gates
- * push a frame of another shape and take their stacks from the 64-bit
- * TSS or an IST slot, SYSCALL and SYSENTER need MSRs the guest must never
- * see set for it, and the world switch saves a 64-bit host.
+ * H:052 Both kinds of host run the same 32-bit guest.  On x86-64 it runs in
+ * ring 1 in compatibility mode, as Xen runs 32-bit PV guests on a 64-bit
+ * hypervisor: its code segment a 32-bit one in the GDT the Switcher
+ * loads, its shadows PAE tables under a 4-level top, and the Switcher
+ * above the 4 GiB it can address.  What differs is here, in the Switcher
+ * and in the pages they share: the shape of the trap frame, the IST
+ * stacks every gate takes, and the host state a 64-bit kernel keeps in
+ * segment bases.
  */
 static DEFINE_PER_CPU(struct lguest *, lg_last_guest);
 
@@ -41,19 +48,19 @@ static unsigned long switcher_entry;
 /* A CPU's pages, at their Switcher address and at their writable one. */
 static unsigned long cpu_pages_addr(int cpu)
 {
-	return lguest_switcher_addr + (SWITCHER_CODE_PAGES + 2 * cpu) * PAGE_SIZE;
+	return lguest_switcher_addr + LG_CPU_REGS_PAGE(cpu) * PAGE_SIZE;
 }
 
 /* The Switcher's pages come from GFP_KERNEL: lowmem, always mapped. */
 static struct lguest_ro_state *cpu_state(int cpu)
 {
-	return lowmem_page_address(lguest_switcher_pages[SWITCHER_CODE_PAGES + 2 * cpu + 1]);
+	return lowmem_page_address(lguest_switcher_pages[LG_CPU_REGS_PAGE(cpu) + 1]);
 }
 
 /* The host's own page in a CPU's register slot. */
 static struct lguest_host_page *cpu_host_page(int cpu)
 {
-	return lowmem_page_address(lguest_switcher_pages[SWITCHER_CODE_PAGES + 2 * cpu]);
+	return lowmem_page_address(lguest_switcher_pages[LG_CPU_REGS_PAGE(cpu)]);
 }
 
 /*
@@ -85,10 +92,27 @@ static void init_cpu_state(int cpu)
 	 * lidt run on the former, and the CPU goes on reading the tables
 	 * through either.
 	 */
-	st->guest_gdt.limit = GDT_ENTRIES * 8 - 1;
+	st->guest_gdt.limit = LGUEST_GDT_ENTRIES * 8 - 1;
 	st->guest_gdt.base = base + offsetof(struct lguest_ro_state, guest_gdt_table);
 	st->guest_idt.limit = IDT_ENTRIES * sizeof(gate_desc) - 1;
 	st->guest_idt.base = base + offsetof(struct lguest_ro_state, guest_idt_table);
+	hp->ibpb = ibpb_on_exit();
+	/* No I/O bitmap: every port access from the guest faults. */
+	st->guest_tss.io_bitmap_base = sizeof(struct x86_hw_tss);
+#ifdef CONFIG_X86_64
+	/*
+	 * The host's own verw names __KERNEL_DS, which is the Switcher's
+	 * data segment in both GDTs here.  Every gate takes an IST stack
+	 * (switcher_64.h); rsp0 is never used, as nothing enters through a
+	 * ring change without one.
+	 */
+	st->verw_sel = LGUEST_DS;
+	st->guest_tss.ist[LG_IST_DF - 1] = cpu_pages_addr(cpu) + LGP_STACK_DF;
+	st->guest_tss.ist[LG_IST_NMI - 1] = cpu_pages_addr(cpu) + LGP_STACK_NMI;
+	st->guest_tss.ist[LG_IST_DB - 1] = cpu_pages_addr(cpu) + LGP_STACK_DB;
+	st->guest_tss.ist[LG_IST_MCE - 1] = cpu_pages_addr(cpu) + LGP_STACK_MCE;
+	st->guest_tss.ist[LG_IST_TRAP - 1] = cpu_pages_addr(cpu) + PAGE_SIZE;
+#else
 	st->to_switcher_cs.offset = lguest_switcher_label(lguest_on_switcher_cs);
 	st->to_switcher_cs.sel = LGUEST_CS;
 	/*
@@ -99,13 +123,11 @@ static void init_cpu_state(int cpu)
 	st->verw_sel = LGUEST_DS;
 	hp->to_kernel_cs.offset = lguest_switcher_label(lguest_on_kernel_cs);
 	hp->to_kernel_cs.sel = __KERNEL_CS;
-	hp->ibpb = ibpb_on_exit();
 
 	/* Traps to ring 0 push their frame at the top of the register page. */
 	st->guest_tss.sp0 = cpu_pages_addr(cpu) + PAGE_SIZE;
 	st->guest_tss.ss0 = LGUEST_DS;
-	/* No I/O bitmap: every port access from the guest faults. */
-	st->guest_tss.io_bitmap_base = sizeof(struct x86_hw_tss);
+#endif
 }
 
 /*
@@ -118,6 +140,9 @@ static void set_host_gdt(struct desc_struct cs, struct desc_struct ds)
 {
 	int cpu;
 
+	/* A 64-bit host's own kernel segments are the Switcher's. */
+	if (IS_ENABLED(CONFIG_X86_64))
+		return;
 	for_each_possible_cpu(cpu) {
 		struct desc_struct *gdt = get_cpu_gdt_rw(cpu);
 
@@ -126,38 +151,82 @@ static void set_host_gdt(struct desc_struct cs, struct desc_struct ds)
 	}
 }
 
-/**
- * lguest_arch_host_init() - Prepare every CPU for running guests.
- *
- * Refuses a host whose firmware left EFER.SCE set.  Otherwise fills in the
- * parts of each CPU's Switcher pages that never change, and puts the
- * Switcher's segments into each CPU's GDT.
- *
- * Context: Module initialisation, after lguest_switcher_map().
- *
- * Return: 0, or -EPERM if EFER.SCE is set.
+/*
+ * The Switcher knows its structures only by the LGP_* offsets in
+ * switcher.h and switcher_64.h: the build fails if C and assembly
+ * disagree.
  */
-int lguest_arch_host_init(void)
+#ifdef CONFIG_X86_64
+static void check_layout(void)
 {
-	struct desc_struct cs, ds;
-	u64 efer;
-	int cpu;
+	BUILD_BUG_ON(offsetof(struct lguest_pages, regs) != LGP_REGS);
+	BUILD_BUG_ON(offsetof(struct lguest_pages, regs.trapnum) != LGP_REGS_TRAPNUM);
+	BUILD_BUG_ON(sizeof(struct lguest_regs) != LGUEST_REGS_SIZE);
+	BUILD_BUG_ON(offsetof(struct lguest_regs, ebx) != LGR_EBX);
+	BUILD_BUG_ON(offsetof(struct lguest_regs, ecx) != LGR_ECX);
+	BUILD_BUG_ON(offsetof(struct lguest_regs, edx) != LGR_EDX);
+	BUILD_BUG_ON(offsetof(struct lguest_regs, esi) != LGR_ESI);
+	BUILD_BUG_ON(offsetof(struct lguest_regs, edi) != LGR_EDI);
+	BUILD_BUG_ON(offsetof(struct lguest_regs, ebp) != LGR_EBP);
+	BUILD_BUG_ON(offsetof(struct lguest_regs, eax) != LGR_EAX);
+	BUILD_BUG_ON(offsetof(struct lguest_regs, gs) != LGR_GS);
+	BUILD_BUG_ON(offsetof(struct lguest_regs, fs) != LGR_FS);
+	BUILD_BUG_ON(offsetof(struct lguest_regs, ds) != LGR_DS);
+	BUILD_BUG_ON(offsetof(struct lguest_regs, es) != LGR_ES);
+	BUILD_BUG_ON(offsetof(struct lguest_regs, trapnum) != LGR_TRAPNUM);
+	BUILD_BUG_ON(offsetof(struct lguest_regs, eip) != LGR_EIP);
+	BUILD_BUG_ON(offsetof(struct lguest_host_page, host_cr4) != LGP_HOST_CR4);
+	BUILD_BUG_ON(offsetof(struct lguest_host_page, host_sp) != LGP_HOST_SP);
+	BUILD_BUG_ON(offsetof(struct lguest_host_page, host_gdt.limit) != LGP_HOST_GDT);
+	BUILD_BUG_ON(offsetof(struct lguest_host_page, host_gdt_rw.limit) != LGP_HOST_GDT_RW);
+	BUILD_BUG_ON(offsetof(struct lguest_host_page, host_gdt_rw.base) !=
+		     LGP_HOST_GDT_RW_BASE);
+	BUILD_BUG_ON(offsetof(struct lguest_host_page, host_idt.limit) != LGP_HOST_IDT);
+	BUILD_BUG_ON(offsetof(struct lguest_host_page, host_gs_base) != LGP_HOST_GS_BASE);
+	BUILD_BUG_ON(offsetof(struct lguest_host_page, host_ldt) != LGP_HOST_LDT);
+	BUILD_BUG_ON(offsetof(struct lguest_host_page, ibpb) != LGP_IBPB);
+	BUILD_BUG_ON(offsetof(struct lguest_host_page, stack) > LGP_STACK_DF - 512);
+	BUILD_BUG_ON(offsetof(struct lguest_host_page, unused) != LGP_REGS);
+	BUILD_BUG_ON(LGP_STACK_MCE + 512 > LGP_REGS);
+	BUILD_BUG_ON(sizeof(struct lguest_host_page) != PAGE_SIZE);
+	BUILD_BUG_ON(offsetof(struct lguest_pages, state.host_cr3) != LGP_HOST_CR3);
+	BUILD_BUG_ON(offsetof(struct lguest_pages, state.guest_cr4) != LGP_GUEST_CR4);
+	BUILD_BUG_ON(offsetof(struct lguest_pages, state.guest_gdt.limit) != LGP_GUEST_GDT);
+	BUILD_BUG_ON(offsetof(struct lguest_pages, state.guest_idt.limit) != LGP_GUEST_IDT);
+	BUILD_BUG_ON(offsetof(struct lguest_pages, state.verw_sel) != LGP_VERW_SEL);
+	BUILD_BUG_ON(offsetof(struct lguest_pages, state.nmi_count) != LGP_NMI_COUNT);
+	BUILD_BUG_ON(offsetof(struct lguest_pages, state.fault) != LGP_FAULT);
+	BUILD_BUG_ON(offsetof(struct lguest_pages, state.fault_eip) != LGP_FAULT_EIP);
+	BUILD_BUG_ON(offsetof(struct lguest_pages, state.guest_gdt_table) !=
+		     LGP_GUEST_GDT_TABLE);
+	BUILD_BUG_ON(sizeof(struct lguest_pages) > LG_CPU_PAGES * PAGE_SIZE);
+	/* lguest_switch_to_guest's "sidt" finds the slot from the IDT's page. */
+	BUILD_BUG_ON(offsetof(struct lguest_ro_state, guest_idt_table) >= PAGE_SIZE);
+}
 
-	/*
-	 * A 32-bit kernel never uses syscall, but firmware may leave
-	 * EFER.SCE on: an AMD CPU would then take a guest's syscall into
-	 * ring 0, wherever MSR_STAR points.
-	 */
-	if (boot_cpu_has(X86_FEATURE_SYSCALL) && !rdmsrq_safe(MSR_EFER, &efer) &&
-	    (efer & EFER_SCE)) {
-		pr_err("EFER.SCE is set: a guest's syscall would enter ring 0\n");
-		return -EPERM;
+/*
+ * H:054 What a 64-bit host must not have for a ring-1 guest in
+ * compatibility mode.  FRED delivers events without the IDT, which the
+ * Switcher relies on, and 5-level paging cannot be left for the 4-level
+ * shadows without leaving long mode.  The rest of what conflicts with the
+ * guest (SMEP, SMAP, UMIP, PKE, CET, FSGSBASE, global pages) is off in
+ * the CR4 it runs with; PCIDs and page-table isolation are fine.
+ */
+static bool host_cpu_ok(void)
+{
+	if (cpu_feature_enabled(X86_FEATURE_FRED)) {
+		pr_err("the host uses FRED, which leaves the Switcher's IDT aside: boot with fred=off\n");
+		return false;
 	}
-
-	/*
-	 * switcher_32.S knows these structures only by the LGP_* offsets in
-	 * switcher.h: the build fails if C and assembly disagree.
-	 */
+	if (pgtable_l5_enabled()) {
+		pr_err("the host uses 5-level paging: boot with no5lvl\n");
+		return false;
+	}
+	return true;
+}
+#else
+static void check_layout(void)
+{
 	BUILD_BUG_ON(offsetof(struct lguest_pages, regs) != LGP_REGS);
 	BUILD_BUG_ON(offsetof(struct lguest_pages, regs.trapnum) != LGP_REGS_TRAPNUM);
 	BUILD_BUG_ON(sizeof(struct lguest_regs) != LGUEST_REGS_SIZE);
@@ -188,6 +257,46 @@ int lguest_arch_host_init(void)
 	BUILD_BUG_ON(sizeof(struct lguest_pages) != 2 * PAGE_SIZE);
 	BUILD_BUG_ON(offsetof(struct lguest_ro_state, guest_idt_table) +
 		     sizeof(gate_desc) * IDT_ENTRIES > PAGE_SIZE);
+}
+
+static bool host_cpu_ok(void)
+{
+	u64 efer;
+
+	/*
+	 * A 32-bit kernel never uses syscall, but firmware may leave
+	 * EFER.SCE on: an AMD CPU would then take a guest's syscall into
+	 * ring 0, wherever MSR_STAR points.
+	 */
+	if (boot_cpu_has(X86_FEATURE_SYSCALL) && !rdmsrq_safe(MSR_EFER, &efer) &&
+	    (efer & EFER_SCE)) {
+		pr_err("EFER.SCE is set: a guest's syscall would enter ring 0\n");
+		return false;
+	}
+	return true;
+}
+#endif
+
+/**
+ * lguest_arch_host_init() - Prepare every CPU for running guests.
+ *
+ * Refuses a host the Switcher cannot run guests on.  Otherwise fills in the
+ * parts of each CPU's Switcher pages that never change, and puts the
+ * Switcher's segments into each CPU's GDT.
+ *
+ * Context: Module initialisation, after lguest_switcher_map().
+ *
+ * Return: 0, or -EPERM for a host CPU set up in a way guests conflict
+ * with (the log says how).
+ */
+int lguest_arch_host_init(void)
+{
+	struct desc_struct cs, ds;
+	int cpu;
+
+	check_layout();
+	if (!host_cpu_ok())
+		return -EPERM;
 
 	/*
 	 * The Switcher runs from its own mapping, never from the module's copy
@@ -257,10 +366,10 @@ int lguest_arch_setup_guest(struct lguest *lg, u32 entry, u32 boot_params)
 	 * The guest kernel's selectors with RPL 1, for ring 1: iret takes the
 	 * new ring from %cs, and %ss must match it (lguest_iret_ok()).
 	 */
-	r->cs = __KERNEL_CS | 1;
-	r->ss = __KERNEL_DS | 1;
-	r->ds = __KERNEL_DS | 1;
-	r->es = __KERNEL_DS | 1;
+	r->cs = LG_KERNEL_CS | 1;
+	r->ss = LG_KERNEL_DS | 1;
+	r->ds = LG_KERNEL_DS | 1;
+	r->es = LG_KERNEL_DS | 1;
 	/*
 	 * The CPU's IF, on as sanitize_regs() would force it: a host interrupt
 	 * must always be able to end the run.
@@ -359,6 +468,17 @@ flags:
 	 * iret enter virtual-8086 mode.
 	 */
 	r->eflags = (r->eflags & LG_EFLAGS_GUEST) | X86_EFLAGS_IF | X86_EFLAGS_FIXED;
+#ifdef CONFIG_X86_64
+	/*
+	 * The upper halves of the frame the Switcher's iretq pops: whatever the
+	 * CPU pushed there, a compatibility-mode guest has none.
+	 */
+	r->eip_hi = 0;
+	r->cs_hi = 0;
+	r->eflags_hi = 0;
+	r->esp_hi = 0;
+	r->ss_hi = 0;
+#endif
 }
 
 /*
@@ -394,11 +514,11 @@ static void copy_in_tables(struct lguest *lg, int cpu)
 		 * The TSS slot is the host's (the guest may not write it): it
 		 * names this CPU's guest TSS, at its Switcher address.
 		 */
-		set_tssldt_descriptor(&gdt[GDT_ENTRY_TSS], tss, DESC_TSS,
+		set_tssldt_descriptor(&gdt[LGUEST_GDT_ENTRY_TSS], tss, DESC_TSS,
 				      sizeof(struct x86_hw_tss) - 1);
 	} else if (changed & LG_CHANGED_TLS) {
-		memcpy(&gdt[GDT_ENTRY_TLS_MIN], &lg->gdt[GDT_ENTRY_TLS_MIN],
-		       GDT_ENTRY_TLS_ENTRIES * sizeof(*gdt));
+		memcpy(&gdt[LGUEST_GDT_ENTRY_TLS_MIN], &lg->gdt[LGUEST_GDT_ENTRY_TLS_MIN],
+		       LGUEST_GDT_ENTRY_TLS_ENTRIES * sizeof(*gdt));
 	}
 	if (changed & LG_CHANGED_IDT)
 		lguest_real_idt(lg, st->guest_idt_table);
@@ -408,8 +528,10 @@ static void copy_in_tables(struct lguest *lg, int cpu)
 		 * ring 3 to ring 1, and the CPU takes the ring-1 stack from the
 		 * TSS.
 		 */
+#ifdef CONFIG_X86_32
 		st->guest_tss.sp1 = lg->stack_esp;
 		st->guest_tss.ss1 = lg->stack_ss;
+#endif
 	}
 
 	/* Interrupts are off: we are still on the CPU we looked at. */
@@ -447,11 +569,93 @@ void lguest_arch_forget(struct lguest *lg)
  * out of its reach) and no user-mode rdpmc.  VMX and SMX stay as the host
  * has them (clearing them in that operation faults), and so does TSD: a
  * Launcher kept from the TSC (PR_SET_TSC) keeps its guest from it too,
- * and the host tells that guest it has no TSC.
+ * and the host tells that guest it has no TSC.  A 64-bit host keeps
+ * PCIDE, which cannot come back on while its CR3 names a PCID: the guest
+ * runs in PCID 0, which Linux leaves unused, and its CR3 load flushes it.
+ * CET, PKE and FSGSBASE go with the rest.
  */
 #define LG_CR4_GUEST (X86_CR4_DE | X86_CR4_PSE | X86_CR4_PAE | X86_CR4_MCE | \
 		      X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT | X86_CR4_VMXE | X86_CR4_SMXE | \
-		      X86_CR4_TSD)
+		      X86_CR4_TSD | X86_CR4_PCIDE)
+
+#ifdef CONFIG_X86_64
+/*
+ * H:087 The guest's segment loads replace the host's %ds, %es, %fs and %gs
+ * with their bases.  The Switcher restores the kernel's GS base before
+ * anything of the host can run; the Launcher's selectors, its FS base and
+ * its inactive GS base come back here, as KVM restores them after a
+ * VM exit.
+ */
+struct lg_host_segs {
+	u16 ds, es, fs, gs;
+	unsigned long fsbase, kgsbase;
+};
+
+static void call_switcher(struct lguest_host_page *hp, unsigned long pages, unsigned long cr3)
+{
+	struct lg_host_segs h;
+
+	savesegment(ds, h.ds);
+	savesegment(es, h.es);
+	savesegment(fs, h.fs);
+	savesegment(gs, h.gs);
+	h.fsbase = x86_fsbase_read_cpu();
+	rdmsrq(MSR_KERNEL_GS_BASE, h.kgsbase);
+	rdmsrq(MSR_GS_BASE, hp->host_gs_base);
+
+	/* The Switcher keeps only the callee-saved registers. */
+	asm volatile(CALL_NOSPEC
+		     : ASM_CALL_CONSTRAINT, "+D"(pages), "+S"(cr3)
+		     : [thunk_target] "r"(switcher_entry)
+		     : "memory", "cc", "rax", "rcx", "rdx", "r8", "r9", "r10", "r11");
+
+	loadsegment(ds, h.ds);
+	loadsegment(es, h.es);
+	loadsegment(fs, h.fs);
+	x86_fsbase_write_cpu(h.fsbase);
+	load_gs_index(h.gs);
+	wrmsrq(MSR_KERNEL_GS_BASE, h.kgsbase);
+}
+
+/*
+ * H:092 An interrupt that stopped the guest is the host's: call the handler
+ * its IDT names for the vector, as the CPU would have.
+ */
+static void host_irq(unsigned int vector)
+{
+	struct desc_ptr dt;
+
+	store_idt(&dt);
+	lguest_host_irq(gate_offset((gate_desc *)dt.address + vector));
+}
+#else
+static void call_switcher(struct lguest_host_page *hp, unsigned long pages, unsigned long cr3)
+{
+	unsigned long clobber_a, clobber_b;
+
+	/*
+	 * Flags, %cs and the return address make an interrupt frame, so the
+	 * Switcher returns with iret, or through the host's handler for an
+	 * interrupt that arrived while the guest ran.
+	 */
+	asm volatile("pushfl\n\t"
+		     "pushl %%cs\n\t"
+		     "call *%[entry]\n\t"
+		     : "=a"(clobber_a), "=b"(clobber_b)
+		     : "0"(pages), "1"(cr3), [entry] "m"(switcher_entry)
+		     : "memory", "cc", "ecx", "edx", "esi", "edi");
+	/*
+	 * Back on the host's tables and stack.  The Switcher kept only the
+	 * host's %ebp, %esp and segment registers, hence the clobbers; the
+	 * guest's registers and the Switcher's notes came back through memory.
+	 */
+}
+
+/* The 32-bit Switcher went through the host's handler itself (S:090). */
+static void host_irq(unsigned int vector)
+{
+}
+#endif
 
 static void run_guest_once(struct lguest *lg, int cpu)
 {
@@ -461,7 +665,6 @@ static void run_guest_once(struct lguest *lg, int cpu)
 	unsigned long cr3 = lguest_map_switcher(lg, cpu);
 	struct desc_ptr dt;
 	u64 sysenter_cs = 0;
-	unsigned long clobber_a, clobber_b;
 
 	/*
 	 * The host's state as it is now, on this CPU and for this task (CR4's
@@ -496,23 +699,7 @@ static void run_guest_once(struct lguest *lg, int cpu)
 		wrmsrq(MSR_IA32_SYSENTER_CS, 0);
 	}
 
-	/*
-	 * Flags, %cs and the return address make an interrupt frame, so the
-	 * Switcher returns with iret, or through the host's handler for an
-	 * interrupt that arrived while the guest ran.
-	 */
-	asm volatile("pushfl\n\t"
-		     "pushl %%cs\n\t"
-		     "call *%[entry]\n\t"
-		     : "=a"(clobber_a), "=b"(clobber_b)
-		     : "0"(pages), "1"(cr3), [entry] "m"(switcher_entry)
-		     : "memory", "cc", "ecx", "edx", "esi", "edi");
-
-	/*
-	 * Back on the host's tables and stack.  The Switcher kept only the
-	 * host's %ebp, %esp and segment registers, hence the clobbers; the
-	 * guest's registers and the Switcher's notes came back through memory.
-	 */
+	call_switcher(hp, pages, cr3);
 	if (boot_cpu_has(X86_FEATURE_SEP))
 		wrmsrq(MSR_IA32_SYSENTER_CS, sysenter_cs);
 	lguest_unmap_switcher(lg, cpu);
@@ -609,7 +796,9 @@ static void after_run(struct lguest *lg, int cpu)
 	 * guest or the Switcher.
 	 */
 	trap = lg->regs->trapnum;
-	if (trap == X86_TRAP_NMI)
+	if (trap >= FIRST_EXTERNAL_VECTOR && trap < IDT_ENTRIES && trap != IA32_SYSCALL_VECTOR)
+		host_irq(trap);
+	else if (trap == X86_TRAP_NMI)
 		host_nmi();
 	else if ((trap & ~LGUEST_TRAP_IN_SWITCHER) == X86_TRAP_MC)
 		host_machine_check(lg, trap & LGUEST_TRAP_IN_SWITCHER);
@@ -874,9 +1063,20 @@ void lguest_arch_exit(struct lguest *lg)
 		 * go on: the register page holds no reliable frame from this
 		 * run.
 		 */
-		lguest_kill(lg, "%s inside the Switcher at %#x",
-			    trap == (LGUEST_TRAP_IN_SWITCHER | X86_TRAP_MC) ?
-			    "machine check" : "trap", lg->switcher_fault_eip);
+		unsigned long off = lg->switcher_fault_eip - lguest_switcher_addr;
+
+		/*
+		 * Outside the Switcher's code, ring 0 can only have been reached
+		 * through SYSCALL or SYSENTER: that address is the host's, and
+		 * not for the Launcher to learn.
+		 */
+		if (off >= SWITCHER_CODE_PAGES * PAGE_SIZE)
+			lguest_kill(lg, "trap %u in ring 0 outside the Switcher (SYSCALL?)",
+				    trap & ~LGUEST_TRAP_IN_SWITCHER);
+		else
+			lguest_kill(lg, "%s inside the Switcher at +%#lx",
+				    trap == (LGUEST_TRAP_IN_SWITCHER | X86_TRAP_MC) ?
+				    "machine check" : "trap", off);
 		return;
 	}
 

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * H:018 The Switcher's pages in the host: the code of x86/switcher_32.S,
- * copied out of the module into pages of its own, and two pages for each
- * CPU, at one address every guest shares with the host.  The rooms of the
+ * H:018 The Switcher's pages in the host: the code of x86/switcher_32.S or
+ * switcher_64.S, copied out of the module into pages of its own, and
+ * LG_CPU_PAGES for each CPU, at one address every guest shares with the
+ * host.  The rooms of the
  * host find the Switcher's labels, trap stubs and segments here.
  */
 #define pr_fmt(fmt) "lguest: " fmt
@@ -12,12 +13,56 @@
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
 #include <asm/desc.h>
+#include <asm/trapnr.h>
 #include "../lg.h"
 
 unsigned long lguest_switcher_addr;
 struct page **lguest_switcher_pages;
 static unsigned int switcher_nr_pages;
 static struct vm_struct *switcher_vma;
+
+/*
+ * The C code reads a CPU's state as one structure, so its state pages
+ * are one allocation; everything else is a page of its own.
+ */
+static int alloc_switcher_pages(void)
+{
+	unsigned int i, order = get_order(LG_STATE_PAGES * PAGE_SIZE), k;
+	struct page *p;
+
+	for (i = 0; i < switcher_nr_pages; i++) {
+		if (i < SWITCHER_CODE_PAGES || (i - SWITCHER_CODE_PAGES) % LG_CPU_PAGES == 0) {
+			p = alloc_page(GFP_KERNEL | __GFP_ZERO);
+			if (!p)
+				return -ENOMEM;
+			lguest_switcher_pages[i] = p;
+			continue;
+		}
+		p = alloc_pages(GFP_KERNEL | __GFP_ZERO, order);
+		if (!p)
+			return -ENOMEM;
+		for (k = 0; k < LG_STATE_PAGES; k++)
+			lguest_switcher_pages[i + k] = p + k;
+		i += LG_STATE_PAGES - 1;
+	}
+	return 0;
+}
+
+static void free_switcher_pages(void)
+{
+	unsigned int i, order = get_order(LG_STATE_PAGES * PAGE_SIZE);
+
+	for (i = 0; i < switcher_nr_pages; i++) {
+		if (!lguest_switcher_pages[i])
+			continue;
+		if (i < SWITCHER_CODE_PAGES || (i - SWITCHER_CODE_PAGES) % LG_CPU_PAGES == 0) {
+			__free_page(lguest_switcher_pages[i]);
+			continue;
+		}
+		__free_pages(lguest_switcher_pages[i], order);
+		i += LG_STATE_PAGES - 1;
+	}
+}
 
 /*
  * H:020 The Switcher must sit at the same virtual address in the host and in
@@ -48,7 +93,7 @@ int __init lguest_switcher_map(void)
 	unsigned long start;
 	int err;
 
-	switcher_nr_pages = SWITCHER_CODE_PAGES + 2 * nr_cpu_ids;
+	switcher_nr_pages = LG_CPU_REGS_PAGE(nr_cpu_ids);
 	size = switcher_nr_pages * PAGE_SIZE;
 	if (size > PMD_SIZE) {
 		pr_err("%u CPUs need more Switcher pages than fit in one page table\n",
@@ -64,13 +109,9 @@ int __init lguest_switcher_map(void)
 					GFP_KERNEL);
 	if (!lguest_switcher_pages)
 		return -ENOMEM;
-	for (i = 0; i < switcher_nr_pages; i++) {
-		lguest_switcher_pages[i] = alloc_page(GFP_KERNEL | __GFP_ZERO);
-		if (!lguest_switcher_pages[i]) {
-			err = -ENOMEM;
-			goto free_pages;
-		}
-	}
+	err = alloc_switcher_pages();
+	if (err)
+		goto free_pages;
 
 	start = round_down(VMALLOC_END - size - PAGE_SIZE, PMD_SIZE);
 	switcher_vma = __get_vm_area_caller(size, VM_ALLOC | VM_NO_GUARD, start,
@@ -116,9 +157,7 @@ free_area:
 	switcher_vma = NULL;
 	lguest_switcher_addr = 0;
 free_pages:
-	for (i = 0; i < switcher_nr_pages; i++)
-		if (lguest_switcher_pages[i])
-			__free_page(lguest_switcher_pages[i]);
+	free_switcher_pages();
 	kfree(lguest_switcher_pages);
 	lguest_switcher_pages = NULL;
 	return err;
@@ -132,13 +171,10 @@ free_pages:
  */
 void lguest_switcher_unmap(void)
 {
-	unsigned int i;
-
 	free_vm_area(switcher_vma);
 	switcher_vma = NULL;
 	lguest_switcher_addr = 0;
-	for (i = 0; i < switcher_nr_pages; i++)
-		__free_page(lguest_switcher_pages[i]);
+	free_switcher_pages();
 	kfree(lguest_switcher_pages);
 	lguest_switcher_pages = NULL;
 }
@@ -176,6 +212,50 @@ unsigned long lguest_stub_addr(unsigned int vector)
  */
 void lguest_switcher_descs(struct desc_struct *cs, struct desc_struct *ds)
 {
+	if (IS_ENABLED(CONFIG_X86_64)) {
+		/* The host's own __KERNEL_CS and __KERNEL_DS. */
+		*cs = (struct desc_struct)GDT_ENTRY_INIT(DESC_CODE64, 0, 0xfffff);
+		*ds = (struct desc_struct)GDT_ENTRY_INIT(DESC_DATA64, 0, 0xfffff);
+		return;
+	}
 	*cs = (struct desc_struct)GDT_ENTRY_INIT(DESC_CODE32, 0, 0xfffff);
 	*ds = (struct desc_struct)GDT_ENTRY_INIT(DESC_DATA32, 0, 0xfffff);
+}
+
+/**
+ * lguest_stub_ist() - Find the IST slot of a vector's gate.
+ * @vector: the vector.
+ *
+ * Return: 0 on a 32-bit host, which has no IST; on a 64-bit one, the slot
+ * of the guest's TSS whose stack the vector's gate switches to.
+ */
+unsigned int lguest_stub_ist(unsigned int vector)
+{
+#ifdef CONFIG_X86_64
+	switch (vector) {
+	case X86_TRAP_DF:
+		return LG_IST_DF;
+	case X86_TRAP_NMI:
+		return LG_IST_NMI;
+	case X86_TRAP_DB:
+		return LG_IST_DB;
+	case X86_TRAP_MC:
+		return LG_IST_MCE;
+	default:
+		return LG_IST_TRAP;
+	}
+#else
+	return 0;
+#endif
+}
+
+/**
+ * lguest_guest_top() - Find the end of what a guest may address.
+ *
+ * Return: the Switcher's address on a 32-bit host, which takes the top of
+ * the guest's 4 GiB; 4 GiB on a 64-bit host, whose Switcher lies above.
+ */
+u64 lguest_guest_top(void)
+{
+	return IS_ENABLED(CONFIG_X86_64) ? 1ULL << 32 : lguest_switcher_addr;
 }

@@ -6,9 +6,9 @@
  * The Switcher lives at lguest_switcher_addr in the host's vmalloc area, and at
  * the same address in every guest's shadow page tables:
  *
- *	pages 0-1		the code (switcher_32.S), read-only
- *	page 2 + 2 * cpu	registers of the guest on that CPU
- *	page 3 + 2 * cpu	that CPU's state, read-only for guests
+ *	pages 0-1			the code (switcher_32.S or _64.S), read-only
+ *	LG_CPU_REGS_PAGE(cpu)		registers of the guest on that CPU
+ *	the next LG_STATE_PAGES		that CPU's state, read-only for guests
  *
  * A guest sees the code and the pair of the CPU it runs on, nothing else;
  * its register page there is really the vCPU's own page, so the trap frame
@@ -19,8 +19,9 @@
  * page tables with the guest's IDT.
  *
  * None of it can be reached through a guest's segments, which all end
- * below lguest_switcher_addr, so on hardware only the CPU itself and the
- * Switcher touch it.  QEMU's TCG checks no segment limits: there a guest
+ * below lguest_switcher_addr on a 32-bit host, and on a 64-bit one cannot
+ * reach above 4 GiB, so on hardware only the CPU itself and the Switcher
+ * touch it.  QEMU's TCG checks no segment limits: there a guest
  * can read the code and the state page and write its register page, and
  * the host trusts nothing in the register page but what the Switcher
  * wrote into it after the guest stopped.
@@ -37,14 +38,18 @@
  * code segment must be valid whichever of the two tables is loaded when an
  * NMI interrupts it.
  */
-#define LGUEST_CS		(LGUEST_GDT_ENTRY_SWITCHER_CS << 3)
-#define LGUEST_DS		(LGUEST_GDT_ENTRY_SWITCHER_DS << 3)
-
 #define SWITCHER_CODE_PAGES	2	/* the entry, 256 trap stubs, the exit */
 #define LGUEST_STUB_SIZE	16	/* bytes per trap stub in the code page */
 
 /* A trap inside the Switcher itself, as the host is told of it. */
 #define LGUEST_TRAP_IN_SWITCHER	0x100	/* never a vector: the host IDT has 256 */
+
+#ifdef CONFIG_X86_64
+#include "switcher_64.h"
+#else
+#define LGUEST_CS		(LGUEST_GDT_ENTRY_SWITCHER_CS << 3)
+#define LGUEST_DS		(LGUEST_GDT_ENTRY_SWITCHER_DS << 3)
+#define LG_STATE_PAGES		1
 
 /*
  * Offsets from the start of a CPU's register page.  struct lguest_regs
@@ -142,7 +147,7 @@ struct lguest_ro_state {
 	 */
 	u32 nmi_count;
 	u32 fault, fault_eip;
-	struct desc_struct guest_gdt_table[GDT_ENTRIES];
+	struct desc_struct guest_gdt_table[LGUEST_GDT_ENTRIES];
 	struct x86_hw_tss guest_tss;
 	gate_desc guest_idt_table[IDT_ENTRIES];
 };
@@ -154,4 +159,10 @@ struct lguest_pages {
 } __aligned(PAGE_SIZE);
 
 #endif /* !__ASSEMBLER__ */
+#endif /* !CONFIG_X86_64 */
+
+/* A CPU's pages: its register slot, then its state. */
+#define LG_CPU_PAGES		(1 + LG_STATE_PAGES)
+#define LG_CPU_REGS_PAGE(cpu)	(SWITCHER_CODE_PAGES + LG_CPU_PAGES * (cpu))
+
 #endif /* _LGUEST_SWITCHER_H */

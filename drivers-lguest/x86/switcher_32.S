@@ -85,8 +85,8 @@ SYM_INNER_LABEL(lguest_on_switcher_cs, SYM_L_GLOBAL)
 	lgdt	LGP_GUEST_GDT(%eax)
 	xorl	%edx, %edx
 	lldt	%dx
-	andb	$~0x02, (LGP_GUEST_GDT_TABLE + GDT_ENTRY_TSS * 8 + 5)(%eax)
-	movl	$(GDT_ENTRY_TSS * 8), %edx
+	andb	$~0x02, (LGP_GUEST_GDT_TABLE + LGUEST_GDT_ENTRY_TSS * 8 + 5)(%eax)
+	movl	$(LGUEST_GDT_ENTRY_TSS * 8), %edx
 	ltr	%dx
 
 	/*

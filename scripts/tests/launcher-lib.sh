@@ -52,18 +52,21 @@ launcher_prepare()
 	launcher_hdr="-isystem $launcher_work/hdr/usr/include"
 }
 
-# launcher_build: a static 32-bit lguest at $launcher_work/bin/lguest,
-# which must build without a warning.
+# launcher_build [--64]: a static 32-bit lguest at $launcher_work/bin/lguest
+# (--64: a 64-bit one in bin64/), which must build without a warning.
 launcher_build()
 {
-	mkdir -p "$launcher_work/bin"
-	run_logged "$launcher_work/make.log" make -C "$launcher_src" static=1 \
-		OUTPUT="$launcher_work/bin/" KHDR_INCLUDES="$launcher_hdr" ||
+	local m32=-m32 bin=$launcher_work/bin
+
+	[ "${1:-}" = --64 ] && m32= bin=$launcher_work/bin64
+	mkdir -p "$bin"
+	run_logged "$launcher_work/make.log" make -C "$launcher_src" static=1 M32="$m32" \
+		OUTPUT="$bin/" KHDR_INCLUDES="$launcher_hdr" ||
 		die "building the Launcher failed: see $launcher_work/make.log"
 	if grep -E 'warning:' "$launcher_work/make.log"; then
 		die "the Launcher does not build warning-free"
 	fi
-	launcher_bin=$launcher_work/bin/lguest
+	launcher_bin=$bin/lguest
 }
 
 # need_guest_kernel [OPTION...]: the guest kernel of a Launcher test,

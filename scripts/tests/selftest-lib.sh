@@ -24,7 +24,7 @@ selftest_prepare()
 
 	st_out=$(work_dir selftest)/$target
 	mkdir -p "$st_out"
-	run_logged "$st_out/headers.log" make -s -C "$tree" O="$st_build" ARCH=i386 headers ||
+	run_logged "$st_out/headers.log" make -s -C "$tree" O="$st_build" ARCH="$(target_arch "$target")" headers ||
 		die "make headers failed: see $st_out/headers.log"
 	st_install=$st_out/kselftest
 	rm -rf "$st_install"
