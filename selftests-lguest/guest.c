@@ -28,7 +28,7 @@ int pae;
 uint32_t top;
 
 uint32_t traps[256];
-static uint32_t last_cr2, user_calls, user_call_if;
+static uint32_t last_cr2, user_calls, user_call_if, step_eip;
 uint32_t gp_faults, user_gp_faults;
 int fix_faults = 1;
 uint32_t probe_resume, probe_vector, probe_errcode, probe_cr2;
@@ -222,6 +222,11 @@ void trap(struct frame *f)
 		gp_faults++;
 		f->eip += 2;
 		break;
+	case 1:
+		/* Our own single step: one trap, then no more. */
+		step_eip = f->eip;
+		f->eflags &= ~0x100;
+		break;
 	case 3:
 	case 32:
 	case 33:
@@ -307,6 +312,29 @@ static void test_faults(void)
 	      "page fault resolved by the host");
 	asm volatile("int3");
 	check(READ_ONCE(traps[3]) == 1, "own IDT entry (int3)");
+}
+
+/*
+ * One single step in ring 1.  A 64-bit host takes #DB, like NMIs, #MC and
+ * #DF, on a stack of its own: the registers and the frame must still come
+ * back to us whole, and the step must trap where it stopped.
+ */
+static void test_single_step(void)
+{
+	uint32_t a = 0xa1a1a1a1, b = 0xb2b2b2b2, c = 0xc3c3c3c3, d = 0xd4d4d4d4;
+	uint32_t si = 0x5e5e5e5e, di = 0xd1d1d1d1, after;
+
+	asm volatile("pushfl\n\t"
+		     "orl $0x100, (%%esp)\n\t"
+		     "popfl\n\t"
+		     "nop\n"
+		     "1:\tmovl $1b, %6"
+		     : "+a"(a), "+b"(b), "+c"(c), "+d"(d), "+S"(si), "+D"(di), "=m"(after)
+		     : : "memory", "cc");
+	check(READ_ONCE(traps[1]) == 1 && READ_ONCE(step_eip) == after &&
+	      a == 0xa1a1a1a1 && b == 0xb2b2b2b2 && c == 0xc3c3c3c3 &&
+	      d == 0xd4d4d4d4 && si == 0x5e5e5e5e && di == 0xd1d1d1d1,
+	      "single step: the frame and the registers");
 }
 
 /* The CPU as the host lets us see it, against what the CPU says. */
@@ -421,6 +449,7 @@ static void good_guest(void)
 	uint32_t lo, hi;
 
 	test_faults();
+	test_single_step();
 	test_segments();
 	test_cpuid();
 	test_async();

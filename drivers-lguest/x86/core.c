@@ -9,6 +9,7 @@
 #include <linux/mm.h>
 #include <linux/percpu.h>
 #include <linux/cpu.h>
+#include <asm/apic.h>
 #include <asm/cpuid/api.h>
 #include <asm/debugreg.h>
 #include <asm/desc.h>
@@ -188,6 +189,8 @@ static void check_layout(void)
 	BUILD_BUG_ON(offsetof(struct lguest_host_page, stack) > LGP_STACK_DF - 512);
 	BUILD_BUG_ON(offsetof(struct lguest_host_page, unused) != LGP_REGS);
 	BUILD_BUG_ON(LGP_STACK_MCE + 512 > LGP_REGS);
+	/* The frame that lguest_trap_common moves up from those stacks. */
+	BUILD_BUG_ON(sizeof(struct lguest_regs) - LGR_TRAPNUM != 7 * 8);
 	BUILD_BUG_ON(sizeof(struct lguest_host_page) != PAGE_SIZE);
 	BUILD_BUG_ON(offsetof(struct lguest_pages, state.host_cr3) != LGP_HOST_CR3);
 	BUILD_BUG_ON(offsetof(struct lguest_pages, state.guest_cr4) != LGP_GUEST_CR4);
@@ -706,13 +709,35 @@ static void run_guest_once(struct lguest *lg, int cpu)
 }
 
 /*
- * H:095 The host's NMI handler, for an NMI the Switcher took on the host's
- * behalf.  It is entered as the CPU would enter it; Linux's handler
- * copes with an NMI arriving meanwhile (nmi_state).
+ * H:095 The host's NMI handler, for an NMI that stopped the guest.  The
+ * Switcher went back to the host without an iret, so NMIs are still
+ * blocked, as the CPU left them: the handler is entered through its gate
+ * as the CPU would enter it, and its iret ends the block.
  */
 static void host_nmi(void)
 {
 	asm volatile("int $2" : : : "memory");
+}
+
+/*
+ * H:097 NMIs that hit the Switcher itself were counted, and the Switcher's
+ * iret ended their block.  A 32-bit host enters its handler through the
+ * gate once for each (Linux's nmi_state copes with an NMI meanwhile).  A
+ * 64-bit host's NMI gate switches to the top of the NMI stack whatever
+ * runs there, and the entry code survives a nested NMI only once it runs
+ * with NMIs blocked, which "int $2" does not give it: there the local
+ * APIC sends this CPU a real NMI instead.  One is enough: the handlers
+ * look at every source, and NMIs that come while one is pending merge.
+ */
+static void host_replay_nmis(u32 nmis)
+{
+#ifdef CONFIG_X86_64
+	if (nmis)
+		__apic_send_IPI_mask(cpumask_of(smp_processor_id()), NMI_VECTOR);
+#else
+	while (nmis--)
+		host_nmi();
+#endif
 }
 
 /*
@@ -774,11 +799,11 @@ static u32 debug_read_clear_dr6(void)
 
 /*
  * H:090 After the run, with interrupts still off: what the host itself must
- * handle first.  NMIs taken inside the Switcher and one that stopped the
- * guest go to the host's handler, as does a machine check.  The guest's
- * single steps and breakpoints leave their marks in DR6, which the
- * host's own debug handler would misread: keep them for the guest, whose
- * #DB handler reads them (lguest_data.dr6), and clear them.
+ * handle first.  An NMI that stopped the guest, then those taken inside
+ * the Switcher, go to the host's handler, as does a machine check.  The
+ * guest's single steps and breakpoints leave their marks in DR6, which
+ * the host's own debug handler would misread: keep them for the guest,
+ * whose #DB handler reads them (lguest_data.dr6), and clear them.
  */
 static void after_run(struct lguest *lg, int cpu)
 {
@@ -787,8 +812,6 @@ static void after_run(struct lguest *lg, int cpu)
 
 	take_switcher_notes(lg, cpu, &nmis);
 	lg->stats.switcher_nmis += nmis;
-	while (nmis--)
-		host_nmi();
 
 	/*
 	 * An NMI that hit the Switcher was counted above, and is never reported
@@ -804,6 +827,7 @@ static void after_run(struct lguest *lg, int cpu)
 		host_machine_check(lg, trap & LGUEST_TRAP_IN_SWITCHER);
 	else if ((trap & ~LGUEST_TRAP_IN_SWITCHER) == X86_TRAP_DB)
 		lg->dr6 = debug_read_clear_dr6();
+	host_replay_nmis(nmis);
 }
 
 /**

@@ -136,13 +136,30 @@ vector = vector + 1
 /*
  * S:245 The stack holds the vector, the error code, and the CPU's frame:
  * %rip, %cs, %rflags, %rsp, %ss.  A ring-0 %cs means the Switcher itself
- * was interrupted; anything else came from the guest, whose trap landed
- * at the top of its register page.
+ * was interrupted; anything else came from the guest.
  */
 SYM_INNER_LABEL(lguest_trap_common, SYM_L_LOCAL)
 	testb	$3, 24(%rsp)
 	jz	.Lin_switcher
 
+	/*
+	 * S:247 Most traps from the guest land at the top of its register page,
+	 * where the host reads them.  NMIs, #DB, #MC and #DF land on their own
+	 * stacks lower in that page: move those seven quadwords up.  %r8-%r11
+	 * are free: a guest in compatibility mode cannot touch them.
+	 */
+	movq	%rsp, %r8
+	andq	$PAGE_MASK, %r8
+	addq	$LGP_REGS_TRAPNUM, %r8
+	cmpq	%r8, %rsp
+	je	.Lframe_in_place
+	movl	$7, %r9d
+1:	movq	-8(%rsp, %r9, 8), %r10
+	movq	%r10, -8(%r8, %r9, 8)
+	decl	%r9d
+	jnz	1b
+	movq	%r8, %rsp
+.Lframe_in_place:
 	movl	%eax, (LGR_EAX - LGR_TRAPNUM)(%rsp)
 	movl	%ebx, (LGR_EBX - LGR_TRAPNUM)(%rsp)
 	movl	%ecx, (LGR_ECX - LGR_TRAPNUM)(%rsp)
