@@ -34,8 +34,21 @@
 #define SEG_DPL(d)	((d) << 13)
 #define SEG_CALL_GATE	(0xc << 8)	/* a system type, with SEG_S clear */
 
+#define SEG_L		BIT(21)		/* 64-bit code */
+
 /* A GDT slot Linux leaves free and the host lets the guest have. */
 #define FREE_SLOT	9
+
+/*
+ * The guest's segments may reach up to the Switcher on a 32-bit host, and
+ * across all of the 4 GiB on a 64-bit one, whose Switcher lies above.
+ */
+#define TOP_PAGES	((u32)(lguest_guest_top() >> PAGE_SHIFT))
+#ifdef CONFIG_X86_64
+#define REACHES_TOP	"reaches past 4 GiB"
+#else
+#define REACHES_TOP	"reaches the Switcher"
+#endif
 
 #define GATE_P		BIT(15)
 #define GATE_INT32	(0xe << 8)
@@ -73,6 +86,11 @@ static void gate(u32 sel, u32 handler, u32 type, u32 *lo, u32 *hi)
 static unsigned int gate_dpl(const gate_desc *g)
 {
 	return g->bits.dpl;
+}
+
+static unsigned int gate_ist(const gate_desc *g)
+{
+	return g->bits.ist;
 }
 
 static unsigned int gate_type(const gate_desc *g)
@@ -154,8 +172,8 @@ static void gdt_good_entry_test(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, lguest_selector_ok(lg, LGUEST_GDT_ENTRY_TLS_MIN << 3 | 3, 3,
 						   false));
 
-	/* The largest segment allowed ends one byte below the Switcher. */
-	seg_desc(0, lguest_switcher_addr >> PAGE_SHIFT, SEG_DPL(3) | SEG_RW, &lo, &hi);
+	/* The largest segment allowed ends one byte below the top. */
+	seg_desc(0, TOP_PAGES, SEG_DPL(3) | SEG_RW, &lo, &hi);
 	lguest_load_gdt_entry(lg, LGUEST_GDT_ENTRY_TLS_MIN, lo, hi);
 	expect_alive(test, lg);
 
@@ -181,12 +199,14 @@ static const struct bad_desc bad_descs[] = {
 	  "conforming" },
 	{ "expand-down data", FREE_SLOT, 0, 16, SEG_DPL(3) | SEG_DIR | SEG_RW, false,
 	  "expand-down" },
+#ifdef CONFIG_X86_32
 	{ "flat 4 GiB", FREE_SLOT, 0, 0x100000, SEG_DPL(1) | SEG_RW, false,
 	  "reaches the Switcher" },
-	{ "one byte into the Switcher", FREE_SLOT, 1, 0, SEG_DPL(1) | SEG_RW, false,
-	  "reaches the Switcher" },
-	{ "wrapping 4 GiB", FREE_SLOT, 0xfffff000, 2, SEG_DPL(3) | SEG_RW, false,
-	  "reaches the Switcher" },
+#endif
+	{ "one byte past the top", FREE_SLOT, 1, 0, SEG_DPL(1) | SEG_RW, false, REACHES_TOP },
+	{ "wrapping 4 GiB", FREE_SLOT, 0xfffff000, 2, SEG_DPL(3) | SEG_RW, false, REACHES_TOP },
+	{ "64-bit code", FREE_SLOT, 0, 16, SEG_DPL(1) | SEG_CODE | SEG_L, false,
+	  "64-bit segment" },
 	{ "Switcher code slot", LGUEST_GDT_ENTRY_SWITCHER_CS, 0, 16, SEG_DPL(1) | SEG_CODE, false,
 	  "is not the guest's" },
 	{ "Switcher data slot", LGUEST_GDT_ENTRY_SWITCHER_DS, 0, 16, SEG_DPL(1) | SEG_RW, false,
@@ -214,8 +234,8 @@ static void gdt_bad_entry_test(struct kunit *test)
 	guard(mutex)(&lg->lock);
 
 	memcpy(before, lg->gdt, sizeof(before));
-	/* pages 0: as many as reach from 0 to just below the Switcher. */
-	seg_desc(d->base, d->pages ?: lguest_switcher_addr >> PAGE_SHIFT, d->type, &lo, &hi);
+	/* pages 0: as many as reach from 0 to just below the top. */
+	seg_desc(d->base, d->pages ?: TOP_PAGES, d->type, &lo, &hi);
 	if (d->system)
 		hi &= ~SEG_S;
 	lguest_load_gdt_entry(lg, d->idx, lo, hi);
@@ -268,11 +288,15 @@ static void iret_test(struct kunit *test)
 
 	guard(mutex)(&lg->lock);
 
-	KUNIT_EXPECT_LT(test, (unsigned long)limit, lguest_switcher_addr);
+	KUNIT_EXPECT_LT(test, (u64)limit, lguest_guest_top());
 	KUNIT_EXPECT_TRUE(test, lguest_iret_ok(lg, KERNEL_CS1, KERNEL_DS1, 0));
 	KUNIT_EXPECT_TRUE(test, lguest_iret_ok(lg, KERNEL_CS1, KERNEL_DS1, limit));
-	KUNIT_EXPECT_FALSE(test, lguest_iret_ok(lg, KERNEL_CS1, KERNEL_DS1, limit + 1));
-	KUNIT_EXPECT_FALSE(test, lguest_iret_ok(lg, KERNEL_CS1, KERNEL_DS1, lguest_switcher_addr));
+	/* A 64-bit host's kernel segment covers all 4 GiB: nothing lies past it. */
+	if (IS_ENABLED(CONFIG_X86_32)) {
+		KUNIT_EXPECT_FALSE(test, lguest_iret_ok(lg, KERNEL_CS1, KERNEL_DS1, limit + 1));
+		KUNIT_EXPECT_FALSE(test, lguest_iret_ok(lg, KERNEL_CS1, KERNEL_DS1,
+							lguest_switcher_addr));
+	}
 	KUNIT_EXPECT_FALSE(test, lguest_iret_ok(lg, KERNEL_CS1, 1, 0));		/* null stack */
 	KUNIT_EXPECT_FALSE(test, lguest_iret_ok(lg, KERNEL_CS1, LG_KERNEL_DS, 0));	/* RPL 0 */
 	KUNIT_EXPECT_FALSE(test, lguest_iret_ok(lg, KERNEL_CS1, KERNEL_CS1, 0));	/* code */
@@ -405,18 +429,27 @@ static void real_idt_test(struct kunit *test)
 	lg->stack_ss = KERNEL_DS1;
 	lg->stack_esp = 0xc0200000;
 	lguest_real_idt(lg, idt);
-	KUNIT_EXPECT_EQ(test, gate_type(g), GATE_TRAP);
-	KUNIT_EXPECT_EQ(test, gate_segment(g), KERNEL_CS1);
-	KUNIT_EXPECT_EQ(test, gate_offset(g), 0xc0108000UL);
+	if (IS_ENABLED(CONFIG_X86_32)) {
+		KUNIT_EXPECT_EQ(test, gate_type(g), GATE_TRAP);
+		KUNIT_EXPECT_EQ(test, gate_segment(g), KERNEL_CS1);
+		KUNIT_EXPECT_EQ(test, gate_offset(g), 0xc0108000UL);
+	}
 
+	/*
+	 * A long-mode gate leads only to 64-bit code: on a 64-bit host even
+	 * the system call goes through the Switcher, and every gate takes
+	 * the IST stack lguest_stub_ist() names.
+	 */
 	for (i = 0; i < IDT_ENTRIES; i++) {
 		g = &idt[i];
-		if (i == IA32_SYSCALL_VECTOR)
+		if (IS_ENABLED(CONFIG_X86_32) && i == IA32_SYSCALL_VECTOR)
 			continue;
 		KUNIT_EXPECT_EQ_MSG(test, gate_segment(g), LGUEST_CS, "vector %u", i);
 		KUNIT_EXPECT_EQ_MSG(test, gate_type(g), GATE_INTERRUPT, "vector %u", i);
 		KUNIT_EXPECT_EQ_MSG(test, gate_offset(g), lguest_stub_addr(i), "vector %u", i);
+		KUNIT_EXPECT_EQ_MSG(test, gate_ist(g), lguest_stub_ist(i), "vector %u", i);
 	}
+	KUNIT_EXPECT_EQ(test, gate_dpl(&idt[IA32_SYSCALL_VECTOR]), 3);
 	KUNIT_EXPECT_EQ(test, gate_dpl(&idt[X86_TRAP_BP]), 3);
 	KUNIT_EXPECT_EQ(test, gate_dpl(&idt[LGUEST_HCALL_VECTOR]), 1);
 	/* The host handles these itself: "int" on them must fault. */
@@ -451,7 +484,7 @@ static void real_idt_test(struct kunit *test)
 #define SH_VA		0x400000
 #define SH_FRAME	0x10000
 #define SH_USER		(_PAGE_PRESENT | _PAGE_RW | _PAGE_USER | _PAGE_ACCESSED)
-#ifdef CONFIG_X86_PAE
+#if LG_PAE
 #define SH_PDE		(SH_PMD + ((SH_VA >> 21) & 511) * 8)	/* the entry for SH_VA */
 #else
 #define SH_PDE		(SH_TOP + (SH_VA >> 22) * 4)
@@ -475,7 +508,7 @@ static pteval_t get_guest(struct kunit *test, struct lguest *lg, u32 gpa)
 /* Point top's entries for va at the PTE page (and the middle level). */
 static void guest_tables(struct kunit *test, struct lguest *lg, u32 top, u32 va)
 {
-#ifdef CONFIG_X86_PAE
+#if LG_PAE
 	/* A PDPT entry has no rights bits. */
 	put_guest(test, lg, top + (va >> 30) * 8, SH_PMD | _PAGE_PRESENT);
 	put_guest(test, lg, SH_PMD + ((va >> 21) & 511) * 8, SH_PTES | SH_USER);
@@ -496,7 +529,7 @@ static pteval_t shadow_of(struct lguest *lg, u32 va)
 	pteval_t *t = lg->pgdirs[lg->cur_pgdir].top;
 	unsigned int per = PAGE_SIZE / sizeof(pteval_t);
 
-#ifdef CONFIG_X86_PAE
+#if LG_PAE
 	if (!(t[va >> 30] & _PAGE_PRESENT))
 		return 0;
 	t = __va(t[va >> 30] & PTE_PFN_MASK);
@@ -582,9 +615,11 @@ static void shadow_fill_test(struct kunit *test)
 
 	/*
 	 * Table pages below the tops: one PTE page; with PAE also the middle
-	 * level it hangs from and each top's kept one for the Switcher.
+	 * level it hangs from and, on a 32-bit host, each top's kept one for
+	 * the Switcher.
 	 */
-	KUNIT_EXPECT_EQ(test, lg->shadow_pages, IS_ENABLED(CONFIG_X86_PAE) ? 2 + LG_PGDIRS : 1);
+	KUNIT_EXPECT_EQ(test, lg->shadow_pages,
+			!LG_PAE ? 1 : IS_ENABLED(CONFIG_X86_32) ? 2 + LG_PGDIRS : 2);
 	lguest_free_pagetables(lg);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&current->mm->pinned_vm), pinned);
 }
@@ -716,11 +751,13 @@ static const struct bad_table bad_tables[] = {
 	{ "large page", SH_PDE, SH_USER | _PAGE_PSE, SH_VA, false, "large page" },
 	{ "PTE page beyond memory", SH_PDE, 0x800000 | SH_USER, SH_VA, false,
 	  "beyond its memory" },
-#ifdef CONFIG_X86_PAE
+#if LG_PAE
 	{ "middle level beyond memory", SH_TOP, 0x800000 | _PAGE_PRESENT, SH_VA, false,
 	  "beyond its memory" },
 #endif
+#ifdef CONFIG_X86_32
 	{ "top maps the Switcher", 0, 0, 0, true, "map the Switcher's area" },
+#endif
 };
 
 KUNIT_ARRAY_PARAM_DESC(bad_table, bad_tables, what);
@@ -747,6 +784,7 @@ static void shadow_bad_entry_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, shadow_of(lg, t->va), 0);
 }
 
+#ifdef CONFIG_X86_32
 /* Nothing the guest says may touch the Switcher's slot. */
 static void shadow_switcher_slot_test(struct kunit *test)
 {
@@ -775,6 +813,27 @@ static void shadow_switcher_slot_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, lguest_demand_page(lg, lguest_switcher_addr, X86_PF_USER, &mmio), 0);
 	KUNIT_EXPECT_EQ(test, shadow_of(lg, lguest_switcher_addr), 0);
 }
+#else
+/* A 64-bit host's Switcher lies above 4 GiB: the top 4 KiB are the guest's. */
+static void shadow_top_of_4g_test(struct kunit *test)
+{
+	struct lguest *lg = new_shadow_guest(test);
+	const u32 va = 0xfffff000;
+	u32 mmio = 0, gpa = 0;
+
+	guard(mutex)(&lg->lock);
+
+	guest_tables(test, lg, SH_TOP, va);
+	put_guest(test, lg, guest_pte_gpa(va), SH_FRAME | SH_USER);
+	lguest_new_pagetable(lg, SH_TOP, 0, 0);
+	expect_alive(test, lg);
+	KUNIT_EXPECT_TRUE(test, lguest_va_to_pa(lg, va + 0xfff, &gpa));
+	KUNIT_EXPECT_EQ(test, gpa, SH_FRAME + 0xfff);
+	KUNIT_EXPECT_EQ(test, lguest_demand_page(lg, va, X86_PF_USER, &mmio), 1);
+	expect_alive(test, lg);
+	KUNIT_EXPECT_TRUE(test, shadow_of(lg, va) & _PAGE_PRESENT);
+}
+#endif
 
 static struct kunit_case lguest_check_cases[] = {
 	KUNIT_CASE(address_ok_test),
@@ -797,7 +856,11 @@ static struct kunit_case lguest_shadow_cases[] = {
 	KUNIT_CASE(shadow_set_pte_test),
 	KUNIT_CASE(shadow_switch_test),
 	KUNIT_CASE_PARAM(shadow_bad_entry_test, bad_table_gen_params),
+#ifdef CONFIG_X86_32
 	KUNIT_CASE(shadow_switcher_slot_test),
+#else
+	KUNIT_CASE(shadow_top_of_4g_test),
+#endif
 	{}
 };
 

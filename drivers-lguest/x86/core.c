@@ -827,7 +827,13 @@ static void after_run(struct lguest *lg, int cpu)
 		host_machine_check(lg, trap & LGUEST_TRAP_IN_SWITCHER);
 	else if ((trap & ~LGUEST_TRAP_IN_SWITCHER) == X86_TRAP_DB)
 		lg->dr6 = debug_read_clear_dr6();
-	host_replay_nmis(nmis);
+	/*
+	 * The handler that has just run looked at every source: a 64-bit
+	 * host's self-NMI after it would most likely find none, and an
+	 * unknown NMI can panic a host (unknown_nmi_panic).
+	 */
+	if (!(IS_ENABLED(CONFIG_X86_64) && trap == X86_TRAP_NMI))
+		host_replay_nmis(nmis);
 }
 
 /**

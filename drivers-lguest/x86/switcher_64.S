@@ -116,20 +116,29 @@ SYM_INNER_LABEL(lguest_switch_to_guest, SYM_L_GLOBAL)
 
 /*
  * S:240 The trap stubs, one per vector: a zero error code where the CPU
- * pushes none, and the vector.
+ * pushes none, and the vector.  An event through the IDT is an indirect
+ * branch to a host with kernel IBT, whose CR4 is loaded while the
+ * Switcher still or already has the guest's IDT: each stub begins with
+ * ENDBR.  The jump is spelt out, five bytes, so that the assembler knows
+ * each stub's size here: the worst, 4 + 2 + 5 + 5 bytes, just fits.
  */
 	.balign LGUEST_STUB_SIZE
 SYM_INNER_LABEL(lguest_trap_stubs, SYM_L_GLOBAL)
 vector = 0
 	.rept IDT_ENTRIES
 	.balign LGUEST_STUB_SIZE
+1:	ENDBR
 	has_errcode = (vector == X86_TRAP_DF) || (vector == X86_TRAP_AC) || \
 		      (vector >= X86_TRAP_TS && vector <= X86_TRAP_PF)
 	.if !has_errcode
 	pushq	$0
 	.endif
 	pushq	$vector
-	jmp	lguest_trap_common
+	.byte	0xe9
+	.long	lguest_trap_common - (. + 4)
+	.if . - 1b > LGUEST_STUB_SIZE
+	.error "a trap stub is larger than LGUEST_STUB_SIZE"
+	.endif
 vector = vector + 1
 	.endr
 
@@ -217,9 +226,11 @@ SYM_INNER_LABEL(lguest_trap_common, SYM_L_LOCAL)
 	xorl	%edx, %edx
 	wrmsr
 1:	movl	$(RSB_CLEAR_LOOPS / 2), %eax
-2:	call	3f
+2:	ANNOTATE_INTRA_FUNCTION_CALL
+	call	3f
 	int3
-3:	call	4f
+3:	ANNOTATE_INTRA_FUNCTION_CALL
+	call	4f
 	int3
 4:	addq	$16, %rsp
 	decl	%eax
