@@ -304,6 +304,15 @@ void lguest_do_hcall_trap(struct lguest *lg)
 		lguest_do_hypercalls(lg);
 	if (lg->dead)
 		return;
+	/*
+	 * One of them stopped for the Launcher, and lg->exit holds only that
+	 * exit: this call, which could need one too, runs again afterwards,
+	 * from its "int" (cd 1f).
+	 */
+	if (lg->exit_ready) {
+		r->eip -= 2;
+		return;
+	}
 	/* CPUID answers in four registers, not in %eax alone. */
 	if (a.nr == LHCALL_CPUID) {
 		u32 out[4];

@@ -241,6 +241,33 @@ static bool push_guest(struct lguest *lg, u32 *esp, u32 val)
 }
 
 /*
+ * Push the n words of a frame, words[0] the last one pushed (at the lowest
+ * address).  A frame within one page of the guest's, which is nearly every
+ * one, takes a single walk of its page tables and a single write, where
+ * word by word it takes one of each per word: this is the whole cost of a
+ * system call bounced through the host.
+ */
+static bool push_frame(struct lguest *lg, u32 *esp, const u32 *words, unsigned int n)
+{
+	u32 low = *esp - n * 4, gpa;
+
+	if (low >> PAGE_SHIFT != (*esp - 1) >> PAGE_SHIFT) {
+		while (n--)
+			if (!push_guest(lg, esp, words[n]))
+				return false;
+		return true;
+	}
+	if (!lguest_va_to_pa(lg, low, &gpa) || !lguest_address_ok(lg, gpa, n * 4)) {
+		lguest_kill(lg, "trap %u: guest stack at %#x is not in its memory",
+			    lg->regs->trapnum, low);
+		return false;
+	}
+	lguest_write(lg, gpa, words, n * 4);
+	*esp = low;
+	return !lg->dead;
+}
+
+/*
  * H:130 Deliver a vector to the guest's handler: switch to its kernel stack if
  * it was in user mode, push the frame, jump.  False if the guest has no
  * usable handler; the guest may also die here on a bad stack.
@@ -267,6 +294,8 @@ bool lguest_deliver_trap(struct lguest *lg, unsigned int vector, bool has_err)
 	u32 lo = lg->idt[vector].lo, hi = lg->idt[vector].hi;
 	u32 sel = ((lo >> 16) & ~SEGMENT_RPL_MASK) | 1;
 	u32 ss = r->ss, esp = r->esp, eflags = r->eflags & ~X86_EFLAGS_IF;
+	u32 frame[6];
+	unsigned int n = 0;
 
 	lockdep_assert_held(&lg->lock);
 
@@ -286,26 +315,28 @@ bool lguest_deliver_trap(struct lguest *lg, unsigned int vector, bool has_err)
 		eflags |= X86_EFLAGS_IF;
 
 	/*
-	 * From user mode the CPU would switch to the kernel stack (the one
-	 * LHCALL_SET_STACK gave, ss1:esp1 in the TSS) and push the old ss:esp
-	 * there first.  From here on, true means handled even when the guest
-	 * has died: its reason is already recorded.
+	 * The frame, lowest word first: the error code if any, eip, cs and
+	 * eflags.  From user mode the CPU would switch to the kernel stack
+	 * (the one LHCALL_SET_STACK gave, ss1:esp1 in the TSS) and push the
+	 * old ss:esp there first.  From here on, true means handled even when
+	 * the guest has died: its reason is already recorded.
 	 */
+	if (has_err)
+		frame[n++] = r->errcode;
+	frame[n++] = r->eip;
+	frame[n++] = r->cs;
+	frame[n++] = eflags;
 	if ((r->cs & SEGMENT_RPL_MASK) == 3) {
 		if (!lg->stack_ss) {
 			lguest_kill(lg, "trap %u from user mode, but no kernel stack", vector);
 			return true;
 		}
+		frame[n++] = r->esp;
+		frame[n++] = r->ss;
 		ss = lg->stack_ss;
 		esp = lg->stack_esp;
-		if (!push_guest(lg, &esp, r->ss) || !push_guest(lg, &esp, r->esp))
-			return true;
 	}
-	/* The rest of the frame, in the order the CPU pushes it. */
-	if (!push_guest(lg, &esp, eflags) || !push_guest(lg, &esp, r->cs) ||
-	    !push_guest(lg, &esp, r->eip))
-		return true;
-	if (has_err && !push_guest(lg, &esp, r->errcode))
+	if (!push_frame(lg, &esp, frame, n))
 		return true;
 
 	/*

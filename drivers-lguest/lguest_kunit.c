@@ -624,6 +624,60 @@ static void shadow_fill_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic64_read(&current->mm->pinned_vm), pinned);
 }
 
+static u32 get_word(struct kunit *test, struct lguest *lg, u32 gpa)
+{
+	u32 val;
+
+	KUNIT_ASSERT_EQ(test, copy_from_user(&val, (void __user *)(lg->mem_base + gpa),
+					     sizeof(val)), 0);
+	return val;
+}
+
+/*
+ * A trap from user mode goes onto the guest's kernel stack as the CPU
+ * would push it: error code, eip, cs, eflags, esp and ss from the lowest
+ * address up.  The host writes a frame within one page at once, and one
+ * across two pages word by word: here the second page's frame lies two
+ * pages above the first's.
+ */
+static void deliver_frame_test(struct kunit *test)
+{
+	static const u32 tops[] = { SH_VA + 0x800, SH_VA + PAGE_SIZE + 8 };
+	struct lguest *lg = new_shadow_guest(test);
+	struct lguest_regs regs;
+	u32 lo, hi, i, w, va, gpa;
+
+	guard(mutex)(&lg->lock);
+
+	gate(KERNEL_CS1, 0xc0104000, GATE_INT32 | GATE_DPL_BITS(1), &lo, &hi);
+	lguest_load_idt_entry(lg, X86_TRAP_PF, lo, hi);
+	put_guest(test, lg, guest_pte_gpa(SH_VA + PAGE_SIZE),
+		  (SH_FRAME + 2 * PAGE_SIZE) | SH_USER | _PAGE_DIRTY);
+	lguest_new_pagetable(lg, SH_TOP, 0, 0);
+	lg->regs = &regs;
+	lg->stack_ss = KERNEL_DS1;
+	for (i = 0; i < ARRAY_SIZE(tops); i++) {
+		const u32 want[] = { 0x1234, 0x8048000, 0x73, 0x202, 0xbfff0000, 0x7b };
+
+		regs = (struct lguest_regs){ .errcode = want[0], .eip = want[1], .cs = want[2],
+					     .eflags = want[3], .esp = want[4], .ss = want[5] };
+		lg->stack_esp = tops[i];
+		KUNIT_EXPECT_TRUE(test, lguest_deliver_trap(lg, X86_TRAP_PF, true));
+		expect_alive(test, lg);
+		KUNIT_EXPECT_EQ(test, regs.esp, tops[i] - sizeof(want));
+		KUNIT_EXPECT_EQ(test, regs.cs, KERNEL_CS1);
+		KUNIT_EXPECT_EQ(test, regs.eip, 0xc0104000);
+		for (w = 0; w < ARRAY_SIZE(want); w++) {
+			va = regs.esp + w * 4;
+			gpa = SH_FRAME + (va - SH_VA) + (va >= SH_VA + PAGE_SIZE ? PAGE_SIZE : 0);
+			/* The frame's IF is the guest's own, off before it set up. */
+			KUNIT_EXPECT_EQ_MSG(test, get_word(test, lg, gpa),
+					    w == 3 ? want[w] & ~X86_EFLAGS_IF : want[w],
+					    "stack top %#x, word %u", tops[i], w);
+		}
+	}
+}
+
 /* What the guest's entry does not allow, the shadow never gets. */
 static void shadow_refuse_test(struct kunit *test)
 {
@@ -852,6 +906,7 @@ static struct kunit_case lguest_check_cases[] = {
 static struct kunit_case lguest_shadow_cases[] = {
 	KUNIT_CASE(shadow_fill_test),
 	KUNIT_CASE(shadow_refuse_test),
+	KUNIT_CASE(deliver_frame_test),
 	KUNIT_CASE(shadow_upper_rights_test),
 	KUNIT_CASE(shadow_set_pte_test),
 	KUNIT_CASE(shadow_switch_test),

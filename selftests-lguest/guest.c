@@ -365,6 +365,8 @@ static void test_cpuid(void)
 	check(i == 4, "cpuid: no XSAVE leaf");
 }
 
+static const char queued_line[] = QUEUED_LINE;
+
 static void test_async(void)
 {
 	uint32_t slot = lguest_data.hcall_next;
@@ -382,6 +384,17 @@ static void test_async(void)
 	lguest_data.hcall_next = (slot + 1) % LHCALL_RING_SIZE;
 	hcall(LHCALL_FLUSH_ASYNC, 0, 0, 0, 0);
 	check(lguest_data.hcall_status[slot] == LHCALL_SLOT_FREE, "queued hypercall");
+
+	/*
+	 * A queued call and then a synchronous one that both stop for the
+	 * Launcher: it must see both (lguest_test looks for the first line).
+	 */
+	slot = lguest_data.hcall_next;
+	lguest_data.hcalls[slot] = (struct lguest_hcall_args){ LHCALL_CONSOLE_WRITE,
+		(uint32_t)queued_line, len(queued_line), 0, 0 };
+	lguest_data.hcall_status[slot] = LHCALL_SLOT_READY;
+	lguest_data.hcall_next = (slot + 1) % LHCALL_RING_SIZE;
+	check(1, "a console write after a queued one");
 	hcall(LHCALL_FLUSH_TLB, 0, 0, 0, 0);
 	hcall(LHCALL_FLUSH_TLB, 1, 0, 0, 0);
 	hcall(LHCALL_SET_PMD, top, 0x400000, 0, 0);

@@ -10,6 +10,9 @@
 #define GUEST_LOAD	0x100000
 #define MMIO_BASE	0x1000000		/* guest-physical, above memory */
 #define MMIO_SIZE	0x1000
+
+/* What the good guest writes through the hypercall ring, for the Launcher. */
+#define QUEUED_LINE	"ok the queued console write\n"
 #define MMIO_VA		0x3ff000		/* where the guest maps it */
 #define MMIO_MAGIC	(MMIO_VA + 0x0)		/* reads "lgst" */
 #define MMIO_KICK	(MMIO_VA + 0x10)	/* a write asks for IRQ 1 */

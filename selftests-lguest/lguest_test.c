@@ -491,6 +491,8 @@ static bool good_run(const struct result *res, char *why, size_t n)
 		snprintf(why, n, "shut down with \"%s\"", res->exit.message);
 	else if (strstr(res->console, "FAIL"))
 		snprintf(why, n, "the guest said: %s", strstr(res->console, "FAIL"));
+	else if (!strstr(res->console, QUEUED_LINE))
+		snprintf(why, n, "a queued console write was lost");
 	else
 		return true;
 	return false;

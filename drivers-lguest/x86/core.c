@@ -566,8 +566,11 @@ void lguest_arch_forget(struct lguest *lg)
 /*
  * H:085 The CR4 a guest runs with: the host's, less everything a ring-1 kernel
  * on shadow page tables must not have.  In particular no global pages
- * (the host's would stay in the TLB), no SMEP, SMAP or UMIP (they would
- * stop ring 1 using its own pages), no XSAVE (the guest gets only the
+ * (the host's would stay in the TLB), no SMEP or SMAP (ring 1 is a
+ * supervisor ring to them, and the guest kernel uses its user pages), no
+ * UMIP (a guest's kernel, and its user code, may read its descriptor
+ * tables' addresses with sgdt and sidt, which the host does not emulate),
+ * no XSAVE (the guest gets only the
  * legacy FPU state switched, so the host's extended registers must stay
  * out of its reach) and no user-mode rdpmc.  VMX and SMX stay as the host
  * has them (clearing them in that operation faults), and so does TSD: a
