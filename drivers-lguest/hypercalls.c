@@ -155,9 +155,9 @@ static void do_hcall(struct lguest *lg, const struct lguest_hcall_args *a, u32 *
 		/*
 		 * The CPU takes this stack from the TSS on a trap from ring 3 into
 		 * ring 1, and raises #TS for a null selector or an RPL other than 1.
-		 * esp needs no check: the host writes through it only with
-		 * push_guest(), and the CPU's own pushes fault like any access of
-		 * the guest.
+		 * esp needs no check: the host writes through it only in
+		 * lguest_deliver_trap(), which checks what it writes to, and the
+		 * CPU's own pushes fault like any access of the guest.
 		 */
 		if ((a->arg1 & 3) != 1 || !(a->arg1 & ~3) ||
 		    !lguest_selector_ok(lg, a->arg1, 1, false)) {

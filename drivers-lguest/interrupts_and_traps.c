@@ -481,7 +481,7 @@ void lguest_maybe_deliver_irq(struct lguest *lg)
 	clear_bit(irq, lg->irqs_pending);
 	lguest_write_u32(lg, LG_DATA(lg, irq_pending), 0);
 	/*
-	 * trapnum still holds the last exit's vector; push_guest() names this one
+	 * trapnum still holds the last exit's vector; push_frame() names this one
 	 * if the stack turns out bad.
 	 */
 	r->trapnum = LGUEST_FIRST_IRQ_VECTOR + irq;
