@@ -165,6 +165,14 @@ static bool direct_trap(struct lguest *lg, unsigned int v)
 	 */
 	if (IS_ENABLED(CONFIG_X86_64))
 		return false;
+	/*
+	 * The real IDT is rebuilt when the GDT changes, but not for a TLS load,
+	 * which comes with every context switch: a gate into a TLS slot would
+	 * leave the CPU using a descriptor the host never saw with it.
+	 */
+	if (sel >> 3 >= LGUEST_GDT_ENTRY_TLS_MIN &&
+	    sel >> 3 < LGUEST_GDT_ENTRY_TLS_MIN + LGUEST_GDT_ENTRY_TLS_ENTRIES)
+		return false;
 	return v == IA32_SYSCALL_VECTOR && (hi & GATE_PRESENT) &&
 		GATE_TYPE(hi) == GATE_TRAP && GATE_DPL(hi) == 3 && lg->stack_ss &&
 		lguest_selector_ok(lg, sel, 1, true);

@@ -458,6 +458,18 @@ static void real_idt_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, gate_dpl(&idt[0x40]), 0);
 	KUNIT_EXPECT_EQ(test, gate_dpl(&idt[X86_TRAP_PF]), 0);
 
+	/*
+	 * Nor into a TLS slot, whose descriptor changes without a rebuild of
+	 * this table.
+	 */
+	set_desc(lg, LGUEST_GDT_ENTRY_TLS_MIN, 0, 16, SEG_DPL(1) | SEG_CODE | SEG_RW);
+	gate(LGUEST_GDT_ENTRY_TLS_MIN << 3 | 1, 0xc0108000, GATE_TRAP32 | GATE_DPL_BITS(3),
+	     &lo, &hi);
+	lguest_load_idt_entry(lg, IA32_SYSCALL_VECTOR, lo, hi);
+	expect_alive(test, lg);
+	lguest_real_idt(lg, idt);
+	KUNIT_EXPECT_EQ(test, gate_segment(&idt[IA32_SYSCALL_VECTOR]), LGUEST_CS);
+
 	/* An interrupt gate must clear IF: only the host can, so no direct path. */
 	gate(KERNEL_CS1, 0xc0108000, GATE_INT32 | GATE_DPL_BITS(3), &lo, &hi);
 	lguest_load_idt_entry(lg, IA32_SYSCALL_VECTOR, lo, hi);

@@ -564,21 +564,21 @@ void lguest_arch_forget(struct lguest *lg)
 }
 
 /*
- * H:085 The CR4 a guest runs with: the host's, less everything a ring-1 kernel
- * on shadow page tables must not have.  In particular no global pages
- * (the host's would stay in the TLB), no SMEP or SMAP (ring 1 is a
+ * H:085 The CR4 a guest runs with: the host's, less everything a ring-1
+ * kernel on shadow page tables must not have.  In particular no global
+ * pages (the host's would stay in the TLB), no SMEP or SMAP (ring 1 is a
  * supervisor ring to them, and the guest kernel uses its user pages), no
  * UMIP (a guest's kernel, and its user code, may read its descriptor
  * tables' addresses with sgdt and sidt, which the host does not emulate),
- * no XSAVE (the guest gets only the
- * legacy FPU state switched, so the host's extended registers must stay
- * out of its reach) and no user-mode rdpmc.  VMX and SMX stay as the host
- * has them (clearing them in that operation faults), and so does TSD: a
- * Launcher kept from the TSC (PR_SET_TSC) keeps its guest from it too,
- * and the host tells that guest it has no TSC.  A 64-bit host keeps
- * PCIDE, which cannot come back on while its CR3 names a PCID: the guest
- * runs in PCID 0, which Linux leaves unused, and its CR3 load flushes it.
- * CET, PKE and FSGSBASE go with the rest.
+ * no XSAVE (the guest gets only the legacy FPU state switched, so the
+ * host's extended registers must stay out of its reach) and no user-mode
+ * rdpmc.  VMX and SMX stay as the host has them (clearing them in that
+ * operation faults), and so does TSD: a Launcher kept from the TSC
+ * (PR_SET_TSC) keeps its guest from it too, and the host tells that guest
+ * it has no TSC.  A 64-bit host keeps PCIDE, which cannot come back on
+ * while its CR3 names a PCID: the guest runs in PCID 0, which Linux leaves
+ * unused, and its CR3 load flushes it.  CET, PKE and FSGSBASE go with the
+ * rest.
  */
 #define LG_CR4_GUEST (X86_CR4_DE | X86_CR4_PSE | X86_CR4_PAE | X86_CR4_MCE | \
 		      X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT | X86_CR4_VMXE | X86_CR4_SMXE | \
