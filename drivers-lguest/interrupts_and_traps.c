@@ -252,8 +252,8 @@ static bool push_guest(struct lguest *lg, u32 *esp, u32 val)
  * Push the n words of a frame, words[0] the last one pushed (at the lowest
  * address).  A frame within one page of the guest's, which is nearly every
  * one, takes a single walk of its page tables and a single write, where
- * word by word it takes one of each per word: this is the whole cost of a
- * system call bounced through the host.
+ * word by word it took one of each per word: that was most of what the
+ * host spent on a system call bounced through it.
  */
 static bool push_frame(struct lguest *lg, u32 *esp, const u32 *words, unsigned int n)
 {
