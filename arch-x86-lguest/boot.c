@@ -2,10 +2,10 @@
 /*
  * G:010 An lguest guest: this kernel, running in ring 1 under an lguest host.
  *
- * The same vmlinux boots on bare metal.  What makes it a guest is the
- * boot protocol's hardware_subarch: startup_32 sees X86_SUBARCH_LGUEST,
- * skips everything a ring-1 kernel may not do, and jumps to lguest_entry
- * (head_32.S), which brings us to lguest_init() below.
+ * The same vmlinux boots on bare metal.  What makes it a guest is where
+ * it starts: the Launcher reads the vmlinux's "lguest" ELF note and
+ * starts it at lguest_entry (head_32.S) instead of startup_32, which
+ * brings us to lguest_init() below.
  *
  * From there the story is one of substitution.  Whatever the kernel would
  * do with a privileged instruction it does through a paravirt op, and we
@@ -45,6 +45,7 @@
 #include <asm/paravirt.h>
 #include <asm/debugreg.h>
 #include <asm/desc.h>
+#include <asm/sections.h>
 #include <asm/setup.h>
 #include <asm/tlbflush.h>
 #include <asm/x86_init.h>
@@ -886,14 +887,33 @@ static void __init __noreturn lg_refuse(const char *why)
 }
 
 /*
- * G:030 lguest_entry jumps here, on the boot stack, at our linked address.
- * Until LHCALL_INIT the host knows nothing of us; until we load page
- * tables it maps our memory at 0 and PAGE_OFFSET; until our GDT is
- * loaded %fs holds nothing, so nothing here may use per-CPU data or the
- * stack protector.
+ * G:025 What startup_32 does first on bare metal, and we must do before
+ * anything else: clear BSS (after a reboot it holds what the last boot
+ * left there, lguest_data included) and keep the boot parameters and the
+ * command line, which lie in memory the kernel will soon reuse.
  */
-asmlinkage __visible void __init __noreturn __no_stack_protector lguest_init(void)
+static void __init __no_stack_protector lg_take_boot_data(unsigned long params_pa)
 {
+	const struct boot_params *params = __va(params_pa);
+
+	memset(__bss_start, 0, __bss_stop - __bss_start);
+	boot_params = *params;
+	if (boot_params.hdr.cmd_line_ptr)
+		memcpy(boot_command_line, __va(boot_params.hdr.cmd_line_ptr),
+		       COMMAND_LINE_SIZE);
+}
+
+/*
+ * G:030 lguest_entry calls this, on the boot stack, at our linked address,
+ * with the boot parameters' physical address.  Until LHCALL_INIT the host
+ * knows nothing of us; until we load page tables it maps our memory at 0
+ * and PAGE_OFFSET; until our GDT is loaded %fs holds nothing, so nothing
+ * here may use per-CPU data or the stack protector.
+ */
+asmlinkage __visible void __init __noreturn __no_stack_protector
+lguest_init(unsigned long params_pa)
+{
+	lg_take_boot_data(params_pa);
 	hcall(LHCALL_INIT, __pa(&lguest_data), 0, 0, 0);
 	if (lguest_data.paging_levels != CONFIG_PGTABLE_LEVELS)
 		lg_refuse(IS_ENABLED(CONFIG_X86_PAE) ?

@@ -1,27 +1,36 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * G:020 The two pieces of an lguest guest that must be assembler.
+ * G:020 The pieces of an lguest guest that must be assembler.
  *
- * lguest_entry is where startup_32 sends a kernel whose boot parameters
- * name the lguest subarch.  We arrive in ring 1 at the physical address
- * of the code, on the flat segments the host gave us, with no stack.
+ * lguest_entry is where the Launcher starts this kernel: the ELF note
+ * below gives its physical address, as PVH's note gives Xen the
+ * entry of a PVH guest, so startup_32, written for bare metal and
+ * bootloaders, never runs in a guest.  We arrive in ring 1 at the
+ * physical address of the code, on the flat segments the host gave us,
+ * with no stack, and %esi holding the boot parameters' physical address.
  * Until we install page tables the host maps our memory both at 0 and
- * at PAGE_OFFSET, so all we need is a stack and a jump to the address
- * we were linked at; the rest of the start is C (lguest_init()).
+ * at PAGE_OFFSET, so all we need is a stack and a call to the address we
+ * were linked at; the rest of the start is C (lguest_init()).
  *
  * lguest_iret replaces iret on the way out of the kernel: see below.
  */
+#include <linux/elfnote.h>
 #include <linux/init.h>
 #include <linux/linkage.h>
 #include <asm/asm.h>
+#include <asm/lguest_hcall.h>
 #include <asm/page_types.h>
 #include <asm/processor-flags.h>
+
+	ELFNOTE(lguest, LGUEST_ELFNOTE_ENTRY, .long lguest_entry - __PAGE_OFFSET)
 
 	__INIT
 SYM_CODE_START(lguest_entry)
 	movl	$__top_init_kernel_stack, %esp
+	pushl	%esi
 	movl	$lguest_init, %eax
-	jmp	*%eax
+	call	*%eax
+	ud2
 SYM_CODE_END(lguest_entry)
 
 	.text

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <asm/bootparam.h>
+#include <asm/lguest_hcall.h>
 #include "lguest.h"
 
 static int kernel_fd = -1, initrd_fd = -1;
@@ -115,12 +116,65 @@ static void load_segment(const Elf32_Phdr *ph, uint32_t *page_offset, bool first
 		ph->p_filesz, ph->p_vaddr);
 }
 
+/* Notes are padded to four bytes, names and descriptors alike. */
+#define NOTE_ALIGN(n)	(((n) + 3) & ~3u)
+#define NOTES_MAX	65536
+
+/* Look through one PT_NOTE segment for the "lguest" entry note. */
+static bool entry_in_notes(const Elf32_Phdr *ph, uint32_t *entry)
+{
+	static const char name[] = "lguest";
+	static uint8_t buf[NOTES_MAX];
+	uint32_t pos = 0, size = ph->p_filesz, namesz, descsz;
+	Elf32_Nhdr nh;
+
+	if (size > sizeof(buf))
+		fail("%s: a note segment of %u bytes is too large", opt.kernel, size);
+	read_exactly(kernel_fd, buf, size, ph->p_offset, opt.kernel);
+	while (size - pos >= sizeof(nh)) {
+		memcpy(&nh, buf + pos, sizeof(nh));
+		pos += sizeof(nh);
+		namesz = NOTE_ALIGN((uint64_t)nh.n_namesz);
+		descsz = NOTE_ALIGN((uint64_t)nh.n_descsz);
+		if (nh.n_namesz > size || nh.n_descsz > size ||
+		    namesz + descsz > size - pos)
+			fail("%s: a note runs past the end of its segment", opt.kernel);
+		if (nh.n_namesz == sizeof(name) && !memcmp(buf + pos, name, sizeof(name)) &&
+		    nh.n_type == LGUEST_ELFNOTE_ENTRY) {
+			if (nh.n_descsz != sizeof(*entry))
+				fail("%s: its lguest entry note has %u bytes, not 4", opt.kernel,
+				     nh.n_descsz);
+			memcpy(entry, buf + pos + namesz, sizeof(*entry));
+			return true;
+		}
+		pos += namesz + descsz;
+	}
+	return false;
+}
+
 /*
  * L:060 The kernel.  A vmlinux is an ELF executable whose segments carry
- * their physical load addresses, and whose entry point is physical too
- * (startup_32 runs before paging).  The host starts the guest with its
- * memory seen both at 0 and at PAGE_OFFSET, so either works.
+ * their physical load addresses.  Its entry point is startup_32's, for
+ * bare metal; a kernel that can be an lguest guest names its own in an
+ * ELF note (LGUEST_ELFNOTE_ENTRY), a physical address too.  The host
+ * starts the guest with its memory seen both at 0 and at PAGE_OFFSET.
  */
+static uint32_t find_entry(const Elf32_Ehdr *eh)
+{
+	uint32_t entry;
+	Elf32_Phdr ph;
+	int i;
+
+	for (i = 0; i < eh->e_phnum; i++) {
+		read_exactly(kernel_fd, &ph, sizeof(ph),
+			     eh->e_phoff + (uint64_t)i * sizeof(ph), opt.kernel);
+		if (ph.p_type == PT_NOTE && entry_in_notes(&ph, &entry))
+			return entry;
+	}
+	fail("%s has no lguest entry note: it is not a kernel built with CONFIG_LGUEST_GUEST",
+	     opt.kernel);
+}
+
 static void load_kernel(void)
 {
 	uint32_t page_offset = 0, entry;
@@ -147,9 +201,7 @@ static void load_kernel(void)
 	if (!loaded)
 		fail("%s has nothing to load", opt.kernel);
 
-	entry = eh.e_entry;
-	if (page_offset && entry >= page_offset)
-		entry -= page_offset;
+	entry = find_entry(&eh);
 	for (i = 0; i < eh.e_phnum && !entry_ok; i++) {
 		read_exactly(kernel_fd, &ph, sizeof(ph),
 			     eh.e_phoff + (uint64_t)i * sizeof(ph), opt.kernel);
@@ -157,7 +209,7 @@ static void load_kernel(void)
 			   entry - ph.p_paddr < ph.p_memsz;
 	}
 	if (!entry_ok)
-		fail("%s: entry point %#x is not in a loaded segment", opt.kernel, eh.e_entry);
+		fail("%s: entry point %#x is not in a loaded segment", opt.kernel, entry);
 	if (kernel_end > mem.size - PAGE)
 		fail("%s leaves no room in %lu MB", opt.kernel, opt.mem_mb);
 	setup.entry = entry;
@@ -232,9 +284,9 @@ void build_cmdline(void)
 /*
  * L:080 The boot parameters, as the x86 boot protocol has them (the
  * "zero page").  We are a bootloader of type 0xff (unnamed) speaking
- * protocol 2.15, and hardware_subarch tells the kernel's startup_32 that
- * it runs under lguest: it then keeps the segments and stack the host set
- * up, and jumps to lguest_entry.  Memory is one RAM range from 0.
+ * protocol 2.15.  hardware_subarch says lguest, as the boot protocol
+ * has it, though the kernel learns that from where it starts (L:060).
+ * Memory is one RAM range from 0.
  */
 static void write_boot_params(void)
 {

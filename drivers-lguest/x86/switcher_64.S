@@ -18,7 +18,7 @@
  *    the host leaves empty (only a broken Switcher faults here anyway);
  *  - the host's IDT is loaded only with the host's TSS, GDT, page tables
  *    and the kernel's GS base: Linux's NMI entry trusts that base unless
- *    the CPU has FSGSBASE.
+ *    the CPU has FSGSBASE, and then rebuilds it from the GDT (S:225).
  *
  * An NMI that arrives while the Switcher itself runs is counted, as on a
  * 32-bit host, and handed to the host's handler afterwards.
@@ -57,12 +57,15 @@ SYM_INNER_LABEL(lguest_switch_to_guest, SYM_L_GLOBAL)
 	sldt	LGP_HOST_LDT(%rdi)
 
 	/*
-	 * S:225 The guest's GDT first (it has the host's kernel segments where
-	 * the host's own IDT looks for them), then its IDT, then its TSS
-	 * (which ltr wants not busy), and no LDT.
+	 * S:225 The guest's IDT first, whose gates name the host's kernel code
+	 * segment, in the same slot of both GDTs; then its GDT, then its TSS
+	 * (which ltr wants not busy), and no LDT.  Never the other way round:
+	 * with FSGSBASE, Linux's NMI entry finds its CPU number through lsl
+	 * of the GDT's CPUNODE slot, which in a guest's GDT is a flat user
+	 * segment, and would take a GS base from far past __per_cpu_offset.
 	 */
-	lgdt	LGP_GUEST_GDT(%rdi)
 	lidt	LGP_GUEST_IDT(%rdi)
+	lgdt	LGP_GUEST_GDT(%rdi)
 	andb	$~0x02, (LGP_GUEST_GDT_TABLE + LGUEST_GDT_ENTRY_TSS * 8 + 5)(%rdi)
 	movl	$(LGUEST_GDT_ENTRY_TSS * 8), %edx
 	ltr	%dx

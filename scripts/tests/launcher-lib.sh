@@ -79,10 +79,14 @@ need_guest_kernel()
 	[ $# = 0 ] || need_config -y "$(dirname "$guest")/.config" "the guest kernel $guest" "$@"
 }
 
-# build_bad_kernel OUT: scripts/tests/bad-kernel.S as the Launcher loads a
-# kernel, a static i386 ELF linked at 16 MiB.
+# build_bad_kernel OUT [CFLAGS...]: scripts/tests/bad-kernel.S as the
+# Launcher loads a kernel, a static i386 ELF linked at 16 MiB with its
+# entry note in the next page (-DNO_ENTRY_NOTE: without the note).
 build_bad_kernel()
 {
-	gcc -m32 -nostdlib -static -no-pie -Wl,-n -Wl,-Ttext=0x1000000 -Wl,--build-id=none \
-		-o "$1" "$LGUEST_REPO/scripts/tests/bad-kernel.S" || die "cannot build bad-kernel"
+	local out=$1
+	shift
+	gcc -m32 -nostdlib -static -no-pie -Wl,-n -Wl,-Ttext=0x1000000 \
+		-Wl,--section-start=.note.lguest=0x1001000 -Wl,--build-id=none "$@" \
+		-o "$out" "$LGUEST_REPO/scripts/tests/bad-kernel.S" || die "cannot build bad-kernel"
 }
