@@ -888,19 +888,24 @@ static void __init __noreturn lg_refuse(const char *why)
 
 /*
  * G:025 What startup_32 does first on bare metal, and we must do before
- * anything else: clear BSS (after a reboot it holds what the last boot
- * left there, lguest_data included) and keep the boot parameters and the
- * command line, which lie in memory the kernel will soon reuse.
+ * anything else: clear BSS (the boot protocol leaves that to the kernel,
+ * whatever memory its loader hands over) and keep the boot parameters and
+ * the command line, which lie in memory the kernel will soon reuse.
+ * boot_params itself is in BSS: the barrier keeps the compiler from
+ * moving the copy above the clearing, which it may think unrelated.
  */
 static void __init __no_stack_protector lg_take_boot_data(unsigned long params_pa)
 {
 	const struct boot_params *params = __va(params_pa);
 
 	memset(__bss_start, 0, __bss_stop - __bss_start);
+	barrier();
 	boot_params = *params;
-	if (boot_params.hdr.cmd_line_ptr)
+	if (boot_params.hdr.cmd_line_ptr) {
 		memcpy(boot_command_line, __va(boot_params.hdr.cmd_line_ptr),
 		       COMMAND_LINE_SIZE);
+		boot_command_line[COMMAND_LINE_SIZE - 1] = '\0';
+	}
 }
 
 /*

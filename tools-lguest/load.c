@@ -134,10 +134,12 @@ static bool entry_in_notes(const Elf32_Phdr *ph, uint32_t *entry)
 	while (size - pos >= sizeof(nh)) {
 		memcpy(&nh, buf + pos, sizeof(nh));
 		pos += sizeof(nh);
-		namesz = NOTE_ALIGN((uint64_t)nh.n_namesz);
-		descsz = NOTE_ALIGN((uint64_t)nh.n_descsz);
-		if (nh.n_namesz > size || nh.n_descsz > size ||
-		    namesz + descsz > size - pos)
+		/* Both sizes are checked before padding, which could wrap. */
+		if (nh.n_namesz > size || nh.n_descsz > size)
+			fail("%s: a note runs past the end of its segment", opt.kernel);
+		namesz = NOTE_ALIGN(nh.n_namesz);
+		descsz = NOTE_ALIGN(nh.n_descsz);
+		if (namesz + descsz > size - pos)
 			fail("%s: a note runs past the end of its segment", opt.kernel);
 		if (nh.n_namesz == sizeof(name) && !memcmp(buf + pos, name, sizeof(name)) &&
 		    nh.n_type == LGUEST_ELFNOTE_ENTRY) {
