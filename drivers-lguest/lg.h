@@ -171,10 +171,6 @@ static inline void lguest_progress(struct lguest *lg)
 	lg->fault_count = 0;
 }
 
-/* x86/switcher_32.S: its bounds, and the places in it the host must find. */
-extern char lguest_switcher_start[], lguest_switcher_end[], lguest_switch_to_guest[],
-	lguest_trap_stubs[], lguest_on_switcher_cs[], lguest_on_kernel_cs[];
-
 /* lguest_data fields, as guest-physical addresses. */
 #define LG_DATA(lg, field) ((lg)->data_gpa + offsetof(struct lguest_data, field))
 
@@ -187,11 +183,11 @@ void lguest_write_u32(struct lguest *lg, u32 gpa, u32 val);
 __printf(2, 3) void lguest_kill(struct lguest *lg, const char *fmt, ...);
 
 /* x86/switcher.c */
+extern struct lguest_switcher lguest_sw;
 extern unsigned long lguest_switcher_addr;
 extern struct page **lguest_switcher_pages;
-int lguest_switcher_map(void);
-void lguest_switcher_unmap(void);
-unsigned long lguest_switcher_label(const char *label);
+int lguest_switcher_init(void);
+void lguest_switcher_fini(void);
 unsigned long lguest_stub_addr(unsigned int vector);
 void lguest_switcher_descs(struct desc_struct *cs, struct desc_struct *ds);
 unsigned int lguest_stub_ist(unsigned int vector);
@@ -200,7 +196,7 @@ unsigned int lguest_stub_ist(unsigned int vector);
  * lguest_host_irq() - Run the host's handler for an interrupt, as the CPU would.
  * @handler: the handler's address, from the host's IDT.
  *
- * In x86/switcher_64.S, outside the Switcher's copy: it pushes the frame
+ * In x86/host_irq_64.S: it pushes the frame
  * of an interrupt from the kernel and calls @handler, whose iretq returns.
  *
  * Context: Interrupts disabled.

@@ -471,7 +471,7 @@ static int __init lguest_init(void)
 		pr_err("cannot run guests inside a guest\n");
 		return -EPERM;
 	}
-	err = lguest_switcher_map();
+	err = lguest_switcher_init();
 	if (err)
 		return err;
 	err = lguest_switcher_pte_init();
@@ -490,7 +490,7 @@ arch_fini:
 free_ptes:
 	lguest_switcher_pte_fini();
 unmap:
-	lguest_switcher_unmap();
+	lguest_switcher_fini();
 	return err;
 }
 
@@ -499,7 +499,7 @@ static void __exit lguest_exit(void)
 	lguest_device_remove();
 	lguest_arch_host_fini();
 	lguest_switcher_pte_fini();
-	lguest_switcher_unmap();
+	lguest_switcher_fini();
 }
 
 module_init(lguest_init);

@@ -1309,7 +1309,7 @@ static void switcher_top_fini(int cpu)
  * Each possible CPU's page maps the Switcher's code and that CPU's state
  * page, read-only; its register slot is filled for each run.
  *
- * Context: Module initialisation, after lguest_switcher_map().
+ * Context: Module initialisation, after lguest_switcher_init().
  *
  * Return: 0, or -ENOMEM with nothing left allocated.
  */

@@ -114,7 +114,7 @@ static void init_cpu_state(int cpu)
 	st->guest_tss.ist[LG_IST_MCE - 1] = cpu_pages_addr(cpu) + LGP_STACK_MCE;
 	st->guest_tss.ist[LG_IST_TRAP - 1] = cpu_pages_addr(cpu) + PAGE_SIZE;
 #else
-	st->to_switcher_cs.offset = lguest_switcher_label(lguest_on_switcher_cs);
+	st->to_switcher_cs.offset = lguest_sw.on_switcher_cs;
 	st->to_switcher_cs.sel = LGUEST_CS;
 	/*
 	 * The host's own verw names __KERNEL_DS.  This one runs with the
@@ -122,7 +122,7 @@ static void init_cpu_state(int cpu)
 	 * names the Switcher's data segment instead.
 	 */
 	st->verw_sel = LGUEST_DS;
-	hp->to_kernel_cs.offset = lguest_switcher_label(lguest_on_kernel_cs);
+	hp->to_kernel_cs.offset = lguest_sw.on_kernel_cs;
 	hp->to_kernel_cs.sel = __KERNEL_CS;
 
 	/* Traps to ring 0 push their frame at the top of the register page. */
@@ -287,7 +287,7 @@ static bool host_cpu_ok(void)
  * parts of each CPU's Switcher pages that never change, and puts the
  * Switcher's segments into each CPU's GDT.
  *
- * Context: Module initialisation, after lguest_switcher_map().
+ * Context: Module initialisation, after lguest_switcher_init().
  *
  * Return: 0, or -EPERM for a host CPU set up in a way guests conflict
  * with (the log says how).
@@ -302,10 +302,10 @@ int lguest_arch_host_init(void)
 		return -EPERM;
 
 	/*
-	 * The Switcher runs from its own mapping, never from the module's copy
+	 * The Switcher runs from its own mapping, never from the kernel's copy
 	 * of the code: only that address is mapped in the guest as well.
 	 */
-	switcher_entry = lguest_switcher_label(lguest_switch_to_guest);
+	switcher_entry = lguest_sw.switch_to_guest;
 	for_each_possible_cpu(cpu)
 		init_cpu_state(cpu);
 	lguest_switcher_descs(&cs, &ds);

@@ -165,4 +165,43 @@ struct lguest_pages {
 #define LG_CPU_PAGES		(1 + LG_STATE_PAGES)
 #define LG_CPU_REGS_PAGE(cpu)	(SWITCHER_CODE_PAGES + LG_CPU_PAGES * (cpu))
 
+#ifndef __ASSEMBLER__
+struct page;
+
+/* x86/switcher_32.S or _64.S: its bounds, and the places in it the host finds. */
+extern char lguest_switcher_start[], lguest_switcher_end[], lguest_switch_to_guest[],
+	lguest_trap_stubs[];
+#ifdef CONFIG_X86_32
+extern char lguest_on_switcher_cs[], lguest_on_kernel_cs[];
+#endif
+
+/**
+ * struct lguest_switcher - The Switcher's mapping, as lg finds it.
+ * @addr: where it starts, in the host and in every guest.
+ * @pages: its pages: the code, then each CPU's register and state pages.
+ * @switch_to_guest: the entry run_guest_once() calls.
+ * @trap_stubs: the first of the trap stubs, LGUEST_STUB_SIZE bytes each.
+ * @on_switcher_cs: (32-bit) where the far jump onto the Switcher's code
+ *	segment lands.
+ * @on_kernel_cs: (32-bit) where the far jump back onto the host's lands.
+ *
+ * Filled by lguest_switcher_map() (x86/switcher_map.c), which is built
+ * into the kernel: the code of the Switcher is kernel text, and the
+ * module never maps anything executable itself.
+ */
+struct lguest_switcher {
+	unsigned long addr;
+	struct page **pages;
+	unsigned long switch_to_guest;
+	unsigned long trap_stubs;
+#ifdef CONFIG_X86_32
+	unsigned long on_switcher_cs;
+	unsigned long on_kernel_cs;
+#endif
+};
+
+int lguest_switcher_map(struct lguest_switcher *sw);
+void lguest_switcher_unmap(void);
+#endif /* !__ASSEMBLER__ */
+
 #endif /* _LGUEST_SWITCHER_H */

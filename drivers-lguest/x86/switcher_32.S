@@ -41,8 +41,13 @@
 #include <asm/trapnr.h>
 #include "switcher.h"
 
+/*
+ * Kernel text, but never run where it is linked: lguest_switcher_map()
+ * copies it to the start of the Switcher's first page.  Aligning it to a
+ * stub's size keeps the stubs aligned in the copy.
+ */
 	.text
-	.balign PAGE_SIZE
+	.balign LGUEST_STUB_SIZE
 SYM_CODE_START(lguest_switcher_start)
 
 /*

@@ -36,8 +36,13 @@
 #include <asm/trapnr.h>
 #include "switcher.h"
 
+/*
+ * Kernel text, but never run where it is linked: lguest_switcher_map()
+ * copies it to the start of the Switcher's first page.  Aligning it to a
+ * stub's size keeps the stubs aligned in the copy.
+ */
 	.text
-	.balign PAGE_SIZE
+	.balign LGUEST_STUB_SIZE
 SYM_CODE_START(lguest_switcher_start)
 
 /*
@@ -302,21 +307,3 @@ SYM_INNER_LABEL(lguest_trap_common, SYM_L_LOCAL)
 
 SYM_INNER_LABEL(lguest_switcher_end, SYM_L_GLOBAL)
 SYM_CODE_END(lguest_switcher_start)
-
-/*
- * S:270 Not part of the Switcher: the host's own handler for an interrupt
- * that stopped the guest, called with a frame as the CPU would have
- * pushed it, so that its iretq comes back here.  %rdi: the handler.
- */
-SYM_FUNC_START(lguest_host_irq)
-	pushq	%rbp
-	movq	%rsp, %rbp
-	andq	$-16, %rsp
-	pushq	$__KERNEL_DS
-	pushq	%rbp
-	pushfq
-	pushq	$__KERNEL_CS
-	CALL_NOSPEC rdi
-	leave
-	RET
-SYM_FUNC_END(lguest_host_irq)
