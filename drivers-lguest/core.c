@@ -9,8 +9,6 @@
 #include <linux/freezer.h>
 #include <linux/string.h>
 #include "lg.h"
-
-#define CREATE_TRACE_POINTS
 #include "trace.h"
 
 /*

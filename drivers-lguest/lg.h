@@ -13,9 +13,10 @@
  *   hypercalls.c             what the guest asks for
  *   interrupts_and_traps.c   delivering to the guest
  *   page_tables.c, segments.c    its shadow page tables and descriptors
- *   access.c, x86/switcher.c, x86/cpuid.c
- *                            guest memory, killing a guest; the Switcher's
- *                            pages and labels; what the CPU may be said to be
+ *   access.c, trace.c, x86/switcher.c, x86/cpuid.c
+ *                            guest memory, killing a guest; the tracepoints;
+ *                            the Switcher's pages and labels; what the CPU
+ *                            may be said to be
  *
  * Nearly everything runs in the Launcher's thread with lg->lock held, and
  * the functions that rely on it say so with lockdep_assert_held().  What

@@ -14,6 +14,7 @@
  */
 #include <kunit/test.h>
 #include <linux/mman.h>
+#include <linux/mm.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/string.h>
@@ -901,8 +902,34 @@ static void shadow_top_of_4g_test(struct kunit *test)
 }
 #endif
 
+/*
+ * The Switcher's code runs in ring 0 on every guest entry and exit: no
+ * mapping of it may be writable, neither its own at the Switcher's address
+ * nor the kernel's direct map of its pages.
+ */
+static void switcher_code_ro_test(struct kunit *test)
+{
+	unsigned int i, level;
+	pte_t *pte;
+
+	if (!lguest_switcher_addr)
+		kunit_skip(test, "the lguest host did not start (no Switcher)");
+	for (i = 0; i < SWITCHER_CODE_PAGES; i++) {
+		pte = lookup_address(lguest_switcher_addr + i * PAGE_SIZE, &level);
+		KUNIT_ASSERT_NOT_NULL(test, pte);
+		KUNIT_EXPECT_FALSE_MSG(test, pte_write(*pte),
+				       "code page %u: writable at the Switcher", i);
+		KUNIT_EXPECT_TRUE(test, pte_exec(*pte));
+		pte = lookup_address((unsigned long)page_address(lguest_switcher_pages[i]), &level);
+		KUNIT_ASSERT_NOT_NULL(test, pte);
+		KUNIT_EXPECT_FALSE_MSG(test, pte_write(*pte),
+				       "code page %u: writable in the direct map", i);
+	}
+}
+
 static struct kunit_case lguest_check_cases[] = {
 	KUNIT_CASE(address_ok_test),
+	KUNIT_CASE(switcher_code_ro_test),
 	KUNIT_CASE(gdt_good_entry_test),
 	KUNIT_CASE_PARAM(gdt_bad_entry_test, bad_desc_gen_params),
 	KUNIT_CASE(first_reason_wins_test),

@@ -13,6 +13,7 @@
 #include <linux/kernel.h>
 #include <linux/mm.h>
 #include <linux/mutex.h>
+#include <linux/set_memory.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
 #include "switcher.h"
@@ -21,6 +22,52 @@ static DEFINE_MUTEX(switcher_lock);
 static struct page **switcher_pages;
 static unsigned int switcher_nr_pages;
 static struct vm_struct *switcher_vma;
+
+/*
+ * The code pages have a second mapping, in the kernel's map of all memory,
+ * and a host bug that wrote through it would plant code that runs in ring 0
+ * on every guest entry and exit: once the code is in, that mapping is made
+ * read-only too.  The pages go back to the allocator writable; one that
+ * cannot be made writable again is better lost than freed.
+ */
+static int protect_code_pages(void)
+{
+	unsigned int i;
+	int err;
+
+	for (i = 0; i < SWITCHER_CODE_PAGES; i++) {
+		err = set_memory_ro((unsigned long)page_address(switcher_pages[i]), 1);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static void unprotect_code_pages(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < SWITCHER_CODE_PAGES; i++) {
+		struct page *page = switcher_pages[i];
+
+		if (page && WARN_ON(set_memory_rw((unsigned long)page_address(page), 1)))
+			switcher_pages[i] = NULL;
+	}
+}
+
+/*
+ * Unmapping leaves the TLB flush to vmalloc's lazy purge, but these pages
+ * go back to the allocator at once, and global TLB entries at the
+ * Switcher's address must not outlive them: flush before freeing.
+ */
+static void unmap_switcher_area(void)
+{
+	unsigned long start = (unsigned long)switcher_vma->addr;
+
+	vunmap_range(start, start + switcher_nr_pages * PAGE_SIZE);
+	free_vm_area(switcher_vma);
+	switcher_vma = NULL;
+}
 
 /* A page that starts an allocation of its own (all but a CPU's state). */
 static bool single_page(unsigned int i)
@@ -89,12 +136,14 @@ static int map_switcher_pages(void)
 	int err;
 
 	start = round_down(VMALLOC_END - size - PAGE_SIZE, PMD_SIZE);
-	switcher_vma = __get_vm_area_caller(size, VM_ALLOC | VM_NO_GUARD, start,
+	switcher_vma = __get_vm_area_caller(size, VM_MAP | VM_NO_GUARD, start,
 					    start + size, __builtin_return_address(0));
-	if (!switcher_vma || (unsigned long)switcher_vma->addr != start) {
-		pr_err("the top of vmalloc space (%#lx) is in use\n", start);
-		err = -EBUSY;
-		goto free_area;
+	if (!switcher_vma)
+		goto busy;
+	if ((unsigned long)switcher_vma->addr != start) {
+		free_vm_area(switcher_vma);
+		switcher_vma = NULL;
+		goto busy;
 	}
 
 	/* Code read-only and executable, the per-CPU pages data. */
@@ -105,7 +154,7 @@ static int map_switcher_pages(void)
 				       start + size, PAGE_KERNEL,
 				       switcher_pages + SWITCHER_CODE_PAGES, PAGE_SHIFT);
 	if (err)
-		goto free_area;
+		goto unmap;
 
 	/*
 	 * Write the code through the pages' own (writable) mappings: the
@@ -120,13 +169,16 @@ static int map_switcher_pages(void)
 			       lguest_switcher_start + i * PAGE_SIZE,
 			       min_t(long, left, PAGE_SIZE));
 	}
-	return 0;
-
-free_area:
-	if (switcher_vma)
-		free_vm_area(switcher_vma);
-	switcher_vma = NULL;
+	err = protect_code_pages();
+	if (!err)
+		return 0;
+	unprotect_code_pages();
+unmap:
+	unmap_switcher_area();
 	return err;
+busy:
+	pr_err("the top of vmalloc space (%#lx) is in use\n", start);
+	return -EBUSY;
 }
 
 /* Where a label of the Switcher's code is in the mapping at @start. */
@@ -208,8 +260,8 @@ void lguest_switcher_unmap(void)
 	guard(mutex)(&switcher_lock);
 	if (WARN_ON_ONCE(!switcher_vma))
 		return;
-	free_vm_area(switcher_vma);
-	switcher_vma = NULL;
+	unmap_switcher_area();
+	unprotect_code_pages();
 	free_switcher_pages();
 }
 EXPORT_SYMBOL_FOR_MODULES(lguest_switcher_unmap, "lg");
