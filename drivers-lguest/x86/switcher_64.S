@@ -34,12 +34,15 @@
 #include <asm/segment.h>
 #include <asm/irq_vectors.h>
 #include <asm/trapnr.h>
+#include <asm/unwind_hints.h>
 #include "switcher.h"
 
 /*
  * Kernel text, but never run where it is linked: lguest_switcher_map()
  * copies it to the start of the Switcher's first page.  Aligning it to a
- * stub's size keeps the stubs aligned in the copy.
+ * stub's size keeps the stubs aligned in the copy.  objtool checks it as
+ * it checks entry code; each way in is marked as having no stack frame
+ * to unwind, since no unwinder ever walks the Switcher's stacks.
  */
 	.text
 	.balign LGUEST_STUB_SIZE
@@ -51,6 +54,7 @@ SYM_CODE_START(lguest_switcher_start)
  * to run the guest on.  Only the callee-saved registers survive.
  */
 SYM_INNER_LABEL(lguest_switch_to_guest, SYM_L_GLOBAL)
+	UNWIND_HINT_UNDEFINED
 	ENDBR
 	pushq	%rbx
 	pushq	%rbp
@@ -135,6 +139,7 @@ SYM_INNER_LABEL(lguest_trap_stubs, SYM_L_GLOBAL)
 vector = 0
 	.rept IDT_ENTRIES
 	.balign LGUEST_STUB_SIZE
+	UNWIND_HINT_UNDEFINED
 1:	ENDBR
 	has_errcode = (vector == X86_TRAP_DF) || (vector == X86_TRAP_AC) || \
 		      (vector >= X86_TRAP_TS && vector <= X86_TRAP_PF)
@@ -255,6 +260,12 @@ SYM_INNER_LABEL(lguest_trap_common, SYM_L_LOCAL)
 	popq	%r12
 	popq	%rbp
 	popq	%rbx
+	/*
+	 * A plain "ret": the copy cannot reach the kernel's return thunk with
+	 * a relative jump, and after the fill above the return stack holds
+	 * only the Switcher's own entries, as kexec's relocate_kernel has it.
+	 */
+	ANNOTATE_UNRET_SAFE
 	ret
 	int3
 

@@ -177,7 +177,7 @@ unmap:
 	unmap_switcher_area();
 	return err;
 busy:
-	pr_err("the top of vmalloc space (%#lx) is in use\n", start);
+	pr_err("the top of the vmalloc area is in use\n");
 	return -EBUSY;
 }
 
@@ -241,8 +241,8 @@ int lguest_switcher_map(struct lguest_switcher *sw)
 	sw->on_switcher_cs = switcher_label(sw->addr, lguest_on_switcher_cs);
 	sw->on_kernel_cs = switcher_label(sw->addr, lguest_on_kernel_cs);
 #endif
-	pr_info("Switcher at %#lx-%#lx\n", sw->addr,
-		sw->addr + switcher_nr_pages * PAGE_SIZE - 1);
+	/* No address: on x86-64 that would tell where KASLR put vmalloc. */
+	pr_info("Switcher mapped, %u pages\n", switcher_nr_pages);
 	return 0;
 }
 EXPORT_SYMBOL_FOR_MODULES(lguest_switcher_map, "lg");
